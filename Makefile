@@ -1,0 +1,51 @@
+# Set-up and checks. `make demo` and `make test` each do everything on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+STAMP := $(VENV)/.installed-stamp
+PORT ?= 8000
+
+.PHONY: install demo test lint format sample-faces benchmarks clean
+
+install: $(STAMP)
+
+$(STAMP): requirements.txt requirements-nodeps.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt -r requirements-dev.txt
+	# face_recognition declares plain dlib, which compiles for minutes: dlib-bin stands in.
+	$(PY) -m pip install --quiet --no-deps -r requirements-nodeps.txt
+	$(PY) -c "import face_recognition_models, face_recognition"
+	touch $(STAMP)
+
+sample-faces: install
+	$(PY) -m matching.samples
+
+demo: install sample-faces
+	$(PY) manage.py migrate --no-input
+	$(PY) manage.py seed_demo
+	@echo "Serving http://127.0.0.1:$(PORT)/  (staff sign-in at /staff/login/)"
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+test: install sample-faces
+	$(PY) -m pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(PY) manage.py makemigrations --check --dry-run
+	$(BIN)/mypy
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) .cache var
+
+benchmarks: install sample-faces
+	$(PY) -m pip install --quiet -r benchmarks/requirements.txt
+	$(PY) benchmarks/bench_matching.py
+	$(PY) benchmarks/bench_pipeline.py
+	$(PY) benchmarks/bench_memory.py

@@ -1,0 +1,1 @@
+"""Sites, areas, deployment requests, authorisation, panel review, lifecycle and outcomes."""

@@ -1,0 +1,199 @@
+"""Forms of the staff pages. Validation of one field lives here; rules across the register
+live in `policy.py` and the services, and their refusals are attached back to the fields."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth import get_user_model
+
+from legal.models import UseCase, WatchlistCategory
+from oversight.errors import PreconditionsFailed
+from oversight.roles import Role
+
+from .models import Deployment, Outcome, Review, Site
+from .services import EDITABLE_FIELDS, OUTCOME_FIELDS
+
+DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format=DATETIME_FORMAT, **kwargs)
+
+
+class DeploymentForm(forms.ModelForm):
+    """The request, in the sections a planner fills it in."""
+
+    SECTIONS = (
+        ("Where and when", ("site", "starts_at", "ends_at", "expected_faces")),
+        (
+            "Purpose and legal basis",
+            ("use_case", "purpose", "necessity", "proportionality", "alternatives_considered"),
+        ),
+        (
+            "Watchlist",
+            ("watchlist_categories", "watchlist_criteria", "watchlist_size_cap", "match_threshold"),
+        ),
+        (
+            "Site selection and communities",
+            ("site_selection_rationale", "community_engagement_plan"),
+        ),
+        ("Restricted", ("intelligence_case",)),
+    )
+
+    watchlist_categories = forms.MultipleChoiceField(
+        choices=WatchlistCategory.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="Only the categories the chosen use case allows can be submitted.",
+    )
+
+    class Meta:
+        model = Deployment
+        fields = EDITABLE_FIELDS
+        widgets = {
+            "starts_at": DateTimeLocalInput(),
+            "ends_at": DateTimeLocalInput(),
+            "purpose": forms.Textarea(attrs={"rows": 3}),
+            "necessity": forms.Textarea(attrs={"rows": 4}),
+            "proportionality": forms.Textarea(attrs={"rows": 4}),
+            "alternatives_considered": forms.Textarea(attrs={"rows": 3}),
+            "intelligence_case": forms.Textarea(attrs={"rows": 4}),
+            "watchlist_criteria": forms.Textarea(attrs={"rows": 3}),
+            "site_selection_rationale": forms.Textarea(attrs={"rows": 4}),
+            "community_engagement_plan": forms.Textarea(attrs={"rows": 4}),
+        }
+        help_texts = {
+            "intelligence_case": "Restricted: never shown on any public page, export or PDF.",
+            "expected_faces": "Usually the site's footfall per hour times the hours deployed.",
+            "site_selection_rationale": (
+                "Why this site, and its effect on the communities who live and pass there."
+            ),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["site"].queryset = Site.objects.select_related("area")
+        self.fields["use_case"].queryset = UseCase.objects.filter(is_active=True)
+        for name in ("starts_at", "ends_at"):
+            self.fields[name].input_formats = [DATETIME_FORMAT, "%Y-%m-%d %H:%M"]
+
+    def sections(self) -> list[tuple[str, list[forms.BoundField]]]:
+        return [(title, [self[name] for name in names]) for title, names in self.SECTIONS]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        start, end = data.get("starts_at"), data.get("ends_at")
+        if start and end and end <= start:
+            self.add_error("ends_at", "The end must be after the start.")
+        return data
+
+    def changes(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in EDITABLE_FIELDS}
+
+
+def attach_problems(form: forms.Form, error: PreconditionsFailed) -> None:
+    """Show a service's refusals on the fields they name (or at the top of the form)."""
+    for field, messages in error.problems.items():
+        for message in messages:
+            form.add_error(field if field in form.fields else None, message)
+
+
+class StatementForm(forms.Form):
+    statement = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Why the deployment is necessary and proportionate. Published with the notice.",
+    )
+
+
+class ReasonsForm(forms.Form):
+    reasons = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ConflictForm(forms.Form):
+    details = forms.CharField(
+        label="Interest declared",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Declaring a conflict removes you as a reviewer of this deployment.",
+    )
+
+
+class ReviewForm(forms.Form):
+    decision = forms.ChoiceField(choices=Review.Decision.choices, widget=forms.RadioSelect)
+    reasons = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}), help_text="Published with the panel's decision."
+    )
+    conditions = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Required when approving with conditions; published.",
+    )
+    conflicts_declared = forms.CharField(
+        required=False,
+        label="Interests declared",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Interests that you judge do not prevent you reviewing; published.",
+    )
+    private_notes = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Restricted: seen by staff only, never published.",
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if (
+            data.get("decision") == Review.Decision.APPROVE_WITH_CONDITIONS
+            and not (data.get("conditions") or "").strip()
+        ):
+            self.add_error("conditions", "State the conditions of your approval.")
+        return data
+
+
+class SignOffForm(forms.Form):
+    statement = forms.CharField(
+        label="Panel decision", widget=forms.Textarea(attrs={"rows": 4}), help_text="Published."
+    )
+    conditions = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 3}), help_text="Published."
+    )
+
+
+def _users_in(role: Role) -> Any:
+    return (
+        get_user_model()
+        .objects.filter(groups__name=role.value, is_active=True)
+        .order_by("username")
+    )
+
+
+class UserChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return obj.get_full_name() or obj.get_username()
+
+
+class AssignReviewerForm(forms.Form):
+    reviewer = UserChoiceField(queryset=_users_in(Role.PANEL_MEMBER))
+
+
+class AssignOperatorForm(forms.Form):
+    operator = UserChoiceField(queryset=_users_in(Role.OPERATOR))
+
+
+class OutcomeForm(forms.ModelForm):
+    class Meta:
+        model = Outcome
+        fields = OUTCOME_FIELDS
+        widgets = {"summary": forms.Textarea(attrs={"rows": 4})}
+
+
+class EmptyForm(forms.Form):
+    pass

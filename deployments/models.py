@@ -1,0 +1,395 @@
+"""The deployment register: where, when, why, who decided, and what happened."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+
+from legal.models import DocumentVersion, UseCase, WatchlistCategory
+
+
+class Area(models.Model):
+    """A local authority (or finer geography) with its census population."""
+
+    code = models.CharField(max_length=12, unique=True, help_text="ONS area code.")
+    name = models.CharField(max_length=100)
+    population = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Site(models.Model):
+    name = models.CharField(max_length=150)
+    area = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="sites")
+    latitude = models.DecimalField(
+        max_digits=8, decimal_places=5, validators=[MinValueValidator(-90), MaxValueValidator(90)]
+    )
+    longitude = models.DecimalField(
+        max_digits=8, decimal_places=5, validators=[MinValueValidator(-180), MaxValueValidator(180)]
+    )
+    footfall_per_hour = models.PositiveIntegerField(
+        help_text="Expected number of people passing the cameras per hour."
+    )
+    description = models.TextField(blank=True)
+    use_cases = models.ManyToManyField(UseCase, blank=True, related_name="sites")
+
+    class Meta:
+        ordering = ["area__name", "name"]
+        constraints = [models.UniqueConstraint(fields=["area", "name"], name="unique_site_in_area")]
+
+    def __str__(self) -> str:
+        return f"{self.name}, {self.area.name}"
+
+
+class ReferenceSequence(models.Model):
+    """The last reference number issued in a year (LFR-2026-0042)."""
+
+    year = models.PositiveIntegerField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last}"
+
+
+class State(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SUBMITTED = "submitted", "Submitted for authorisation"
+    RETURNED = "returned", "Returned for changes"
+    AUTHORISED = "authorised", "Authorised, with the ethics panel"
+    APPROVED = "approved", "Approved"
+    SUSPENDED = "suspended", "Suspended"
+    COMPLETED = "completed", "Completed"
+    REPORT_PUBLISHED = "report_published", "Results published"
+    REJECTED = "rejected", "Rejected"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class DeploymentQuerySet(models.QuerySet["Deployment"]):
+    def published(self) -> DeploymentQuerySet:
+        """Deployments whose notice is public: signed off by the chair."""
+        return self.filter(notice_published_at__isnull=False)
+
+    def live_at(self, at: datetime) -> DeploymentQuerySet:
+        return self.filter(state=State.APPROVED, starts_at__lte=at, ends_at__gt=at)
+
+
+class Deployment(models.Model):
+    reference = models.CharField(max_length=20, unique=True, editable=False)
+    state = models.CharField(max_length=20, choices=State.choices, default=State.DRAFT)
+    # Incremented at each submission, so reviews can say which version they were given on.
+    revision = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="deployments_filed"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    # Where and when.
+    site = models.ForeignKey(
+        Site, null=True, blank=True, on_delete=models.PROTECT, related_name="deployments"
+    )
+    starts_at = models.DateTimeField(null=True, blank=True)
+    ends_at = models.DateTimeField(null=True, blank=True)
+
+    # Why: the use case and the case for necessity and proportionality.
+    use_case = models.ForeignKey(
+        UseCase, null=True, blank=True, on_delete=models.PROTECT, related_name="deployments"
+    )
+    purpose = models.TextField("policing purpose", blank=True)
+    necessity = models.TextField(blank=True)
+    proportionality = models.TextField(blank=True)
+    alternatives_considered = models.TextField(blank=True)
+    # Restricted: never shown on a public page, feed, export or PDF.
+    intelligence_case = models.TextField(blank=True)
+
+    # The watchlist: criteria, never identities.
+    watchlist_categories = models.JSONField(default=list, blank=True)
+    watchlist_criteria = models.TextField(blank=True)
+    watchlist_size_cap = models.PositiveIntegerField(null=True, blank=True)
+    match_threshold = models.DecimalField(
+        max_digits=4,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.1")), MaxValueValidator(Decimal("1.0"))],
+        help_text="Largest Euclidean distance between encodings that counts as a match.",
+    )
+
+    # Site selection and engagement.
+    site_selection_rationale = models.TextField(blank=True)
+    community_engagement_plan = models.TextField(blank=True)
+    expected_faces = models.PositiveIntegerField(null=True, blank=True)
+
+    # Decisions, filled by the services.
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    approved_at = models.DateTimeField(null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    panel_statement = models.TextField(blank=True)
+    panel_conditions = models.TextField(blank=True)
+    pinned_documents = models.ManyToManyField(DocumentVersion, blank=True, related_name="pinned_by")
+    # Frozen at sign-off by the engine (SHA-256 over the watchlist's entries and encodings).
+    watchlist_fingerprint = models.CharField(max_length=64, blank=True)
+    approved_threshold = models.DecimalField(max_digits=4, decimal_places=3, null=True, blank=True)
+    notice_published_at = models.DateTimeField(null=True, blank=True)
+    suspended_at = models.DateTimeField(null=True, blank=True)
+    suspension_reason = models.TextField(blank=True)
+    state_before_suspension = models.CharField(max_length=20, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    report_published_at = models.DateTimeField(null=True, blank=True)
+    closed_reason = models.TextField(blank=True, help_text="Why it was rejected or withdrawn.")
+
+    objects = DeploymentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-starts_at", "-id"]
+        permissions = [
+            ("review_deployment", "Review a deployment as an assigned panel member"),
+            ("operate_deployment", "Run the engine for a deployment"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at"))
+                | models.Q(starts_at__isnull=True)
+                | models.Q(ends_at__isnull=True),
+                name="deployment_ends_after_start",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    def get_absolute_url(self) -> str:
+        return reverse("staff:deployment_detail", args=[self.reference])
+
+    def get_public_url(self) -> str:
+        return reverse("public:trial_detail", args=[self.reference])
+
+    # --- questions about the deployment ---------------------------------------------------
+    def is_live(self, at: datetime | None = None) -> bool:
+        """Live is derived, never stored: approved and inside the window."""
+        at = at or timezone.now()
+        return (
+            self.state == State.APPROVED
+            and self.starts_at is not None
+            and self.ends_at is not None
+            and self.starts_at <= at < self.ends_at
+        )
+
+    @property
+    def is_editable(self) -> bool:
+        return self.state in (State.DRAFT, State.RETURNED)
+
+    @property
+    def is_notice_public(self) -> bool:
+        return self.notice_published_at is not None
+
+    @property
+    def is_report_public(self) -> bool:
+        return self.state == State.REPORT_PUBLISHED
+
+    @property
+    def duration(self) -> timedelta | None:
+        if self.starts_at and self.ends_at:
+            return self.ends_at - self.starts_at
+        return None
+
+    def watchlist_category_labels(self) -> list[str]:
+        labels = dict(WatchlistCategory.choices)
+        return [labels.get(c, c) for c in self.watchlist_categories]
+
+    def public_status(self, at: datetime | None = None) -> str:
+        """The word the public pages use for where this trial stands."""
+        at = at or timezone.now()
+        if self.state == State.APPROVED:
+            if self.is_live(at):
+                return "Live now"
+            return "Upcoming" if self.starts_at and at < self.starts_at else "Ended"
+        return {
+            State.SUSPENDED: "Suspended",
+            State.COMPLETED: "Completed",
+            State.REPORT_PUBLISHED: "Results published",
+        }.get(State(self.state), self.get_state_display())
+
+
+class DeploymentUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(Deployment, on_delete=models.CASCADE)
+
+
+class DeploymentGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(Deployment, on_delete=models.CASCADE)
+
+
+class ReviewAssignment(models.Model):
+    """A panel member asked by the chair to review a deployment."""
+
+    deployment = models.ForeignKey(Deployment, on_delete=models.CASCADE, related_name="assignments")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="review_assignments"
+    )
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    assigned_at = models.DateTimeField(auto_now_add=True)
+    conflict_declared_at = models.DateTimeField(null=True, blank=True)
+    conflict_details = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["assigned_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["deployment", "reviewer"], name="one_assignment_each")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reviewer} reviewing {self.deployment}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.conflict_declared_at is None
+
+
+class Authorisation(models.Model):
+    """An authorising officer's statement that the deployment is necessary and proportionate."""
+
+    deployment = models.ForeignKey(
+        Deployment, on_delete=models.CASCADE, related_name="authorisations"
+    )
+    officer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    revision = models.PositiveIntegerField()
+    statement = models.TextField()
+    authorised_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-authorised_at"]
+
+    def __str__(self) -> str:
+        return f"Authorisation of {self.deployment} by {self.officer}"
+
+
+class Review(models.Model):
+    class Decision(models.TextChoices):
+        APPROVE = "approve", "Approve"
+        APPROVE_WITH_CONDITIONS = "approve_with_conditions", "Approve with conditions"
+        REQUEST_CHANGES = "request_changes", "Request changes"
+        REJECT = "reject", "Reject"
+
+    APPROVING = (Decision.APPROVE, Decision.APPROVE_WITH_CONDITIONS)
+
+    deployment = models.ForeignKey(Deployment, on_delete=models.CASCADE, related_name="reviews")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    revision = models.PositiveIntegerField()
+    decision = models.CharField(max_length=32, choices=Decision.choices)
+    reasons = models.TextField(help_text="Published with the panel's decision.")
+    conditions = models.TextField(blank=True)
+    conflicts_declared = models.TextField(
+        blank=True, help_text="Interests declared that did not prevent the review."
+    )
+    # Restricted: never published.
+    private_notes = models.TextField(blank=True)
+    signed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["signed_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["deployment", "reviewer", "revision"], name="one_review_per_revision"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_decision_display()} by {self.reviewer} on {self.deployment}"
+
+    @property
+    def is_approval(self) -> bool:
+        return self.decision in self.APPROVING
+
+    def is_on_current_revision(self) -> bool:
+        return self.revision == self.deployment.revision
+
+
+class Suspension(models.Model):
+    deployment = models.ForeignKey(Deployment, on_delete=models.CASCADE, related_name="suspensions")
+    suspended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.TextField()
+    suspended_at = models.DateTimeField(auto_now_add=True)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    lift_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["suspended_at"]
+
+    def __str__(self) -> str:
+        return f"Suspension of {self.deployment}"
+
+
+class Outcome(models.Model):
+    """What happened: the published-record columns, filled from the engine's own counts."""
+
+    deployment = models.OneToOneField(Deployment, on_delete=models.CASCADE, related_name="outcome")
+    faces_seen = models.PositiveIntegerField(default=0)
+    true_alerts_confirmed = models.PositiveIntegerField(default=0)
+    true_alerts_unconfirmed = models.PositiveIntegerField(default=0)
+    false_alerts_confirmed = models.PositiveIntegerField(default=0)
+    false_alerts_unconfirmed = models.PositiveIntegerField(default=0)
+    arrests = models.PositiveIntegerField("outcome: arrest", default=0)
+    other_outcomes = models.PositiveIntegerField("outcome: other", default=0)
+    no_action = models.PositiveIntegerField(default=0)
+    complaints = models.PositiveIntegerField(default=0)
+    summary = models.TextField(blank=True, help_text="A public summary of what happened.")
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"Outcome of {self.deployment}"
+
+    @property
+    def total_alerts(self) -> int:
+        return (
+            self.true_alerts_confirmed
+            + self.true_alerts_unconfirmed
+            + self.false_alerts_confirmed
+            + self.false_alerts_unconfirmed
+        )
+
+    @property
+    def false_alerts(self) -> int:
+        return self.false_alerts_confirmed + self.false_alerts_unconfirmed
+
+    @property
+    def false_alert_rate_per_face(self) -> float | None:
+        return self.false_alerts / self.faces_seen if self.faces_seen else None
+
+    @property
+    def false_alert_rate_per_alert(self) -> float | None:
+        return self.false_alerts / self.total_alerts if self.total_alerts else None
+
+    def as_counts(self) -> dict[str, Any]:
+        return {
+            f.name: getattr(self, f.name)
+            for f in self._meta.fields
+            if isinstance(f, models.PositiveIntegerField)
+        }

@@ -1,0 +1,105 @@
+"""Reads of the register filtered by who is asking, built so query counts do not grow with rows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from audit.models import AuditEvent
+from oversight.roles import Role, roles_of
+
+from .models import Deployment, DeploymentUserObjectPermission, Review, ReviewAssignment, State
+
+# Roles that see every request once it has left its planner's hands.
+_SEES_ALL_SUBMITTED = {
+    Role.PLANNER,
+    Role.AUTHORISING_OFFICER,
+    Role.PANEL_CHAIR,
+    Role.LEGAL_OFFICER,
+    Role.MODERATOR,
+}
+
+
+def _holds(user: Any, codename: str) -> Exists:
+    return Exists(
+        DeploymentUserObjectPermission.objects.filter(
+            content_object=OuterRef("pk"), user=user, permission__codename=codename
+        )
+    )
+
+
+def deployments_visible_to(user: Any) -> QuerySet[Deployment]:
+    """Drafts are seen only by their planner; the rest by role, assignment or publication."""
+    base = Deployment.objects.select_related("site__area", "use_case", "created_by")
+    roles = roles_of(user)
+    if not roles:
+        return base.none()
+    visible = Q(created_by=user) | Q(notice_published_at__isnull=False)
+    if roles & _SEES_ALL_SUBMITTED:
+        visible |= ~Q(state=State.DRAFT)
+    if Role.PANEL_MEMBER in roles:
+        visible |= Q(_reviewable=True) | Q(reviews__reviewer=user)
+    if Role.OPERATOR in roles:
+        visible |= Q(_operable=True)
+    return (
+        base.annotate(
+            _reviewable=_holds(user, "review_deployment"),
+            _operable=_holds(user, "operate_deployment"),
+        )
+        .filter(visible)
+        .distinct()
+    )
+
+
+def dashboard_for(user: Any) -> dict[str, Any]:
+    """What waits for this person, by role."""
+    roles = roles_of(user)
+    visible = deployments_visible_to(user)
+    now = timezone.now()
+    sections: dict[str, Any] = {}
+    if Role.PLANNER in roles:
+        mine = visible.filter(created_by=user)
+        sections["my_drafts"] = mine.filter(state__in=(State.DRAFT, State.RETURNED))
+        sections["my_in_progress"] = mine.filter(state__in=(State.SUBMITTED, State.AUTHORISED))
+        sections["my_outcomes_due"] = mine.filter(state=State.COMPLETED)
+    if Role.AUTHORISING_OFFICER in roles:
+        sections["to_authorise"] = visible.filter(state=State.SUBMITTED).exclude(created_by=user)
+    if Role.PANEL_MEMBER in roles:
+        reviewed = Review.objects.filter(
+            deployment=OuterRef("pk"), reviewer=user, revision=OuterRef("revision")
+        )
+        sections["to_review"] = (
+            visible.filter(state=State.AUTHORISED, _reviewable=True)
+            .annotate(_done=Exists(reviewed))
+            .filter(_done=False)
+        )
+    if Role.PANEL_CHAIR in roles:
+        authorised = visible.filter(state=State.AUTHORISED)
+        sections["to_sign_off"] = authorised
+        sections["needs_reviewers"] = authorised.exclude(
+            Exists(
+                ReviewAssignment.objects.filter(
+                    deployment=OuterRef("pk"), conflict_declared_at__isnull=True
+                )
+            )
+        )
+    if roles & {Role.PANEL_CHAIR, Role.MODERATOR}:
+        sections["reports_to_publish"] = visible.filter(state=State.COMPLETED)
+    if Role.OPERATOR in roles:
+        sections["to_operate"] = visible.filter(
+            _operable=True, state=State.APPROVED, ends_at__gt=now
+        ).order_by("starts_at")
+    sections["live_now"] = visible.filter(state=State.APPROVED, starts_at__lte=now, ends_at__gt=now)
+    sections["quorum"] = settings.OVERSIGHT_PANEL_QUORUM
+    return sections
+
+
+def deployment_timeline(deployment: Deployment) -> QuerySet[AuditEvent]:
+    return AuditEvent.objects.for_object(deployment).select_related(None).order_by("id")
+
+
+def deployment_reviews(deployment: Deployment) -> QuerySet[Review]:
+    return deployment.reviews.select_related("reviewer").order_by("revision", "signed_at")

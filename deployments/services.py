@@ -1,0 +1,673 @@
+"""Every change to a deployment: its lifecycle transitions, reviews and outcome.
+
+Each transition locks the deployment row (`select_for_update`), checks the person's role and
+object permission and the state's preconditions, changes the row and writes an audit event, all
+in one transaction. The `check_*` functions hold the rules and are also what the pages use to
+decide which actions to offer, so a button is shown exactly when the service would accept it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from guardian.shortcuts import assign_perm, remove_perm
+
+from audit.services import audit_record
+from legal.models import Document
+from legal.selectors import current_versions
+from oversight.errors import NotPermitted, PreconditionsFailed, TransitionNotAllowed
+from oversight.roles import Role, has_role
+
+from .models import (
+    Authorisation,
+    Deployment,
+    Outcome,
+    ReferenceSequence,
+    Review,
+    ReviewAssignment,
+    State,
+    Suspension,
+)
+from .policy import submission_problems
+from .signals import deployment_approving, deployment_changed
+
+User = Any  # an authenticated user; typed loosely to keep services free of the user model
+
+EDITABLE_FIELDS = (
+    "site",
+    "starts_at",
+    "ends_at",
+    "use_case",
+    "purpose",
+    "necessity",
+    "proportionality",
+    "alternatives_considered",
+    "intelligence_case",
+    "watchlist_categories",
+    "watchlist_criteria",
+    "watchlist_size_cap",
+    "match_threshold",
+    "site_selection_rationale",
+    "community_engagement_plan",
+    "expected_faces",
+)
+WITHDRAWABLE = (State.DRAFT, State.SUBMITTED, State.RETURNED, State.AUTHORISED)
+SUSPENDABLE = (State.SUBMITTED, State.RETURNED, State.AUTHORISED, State.APPROVED)
+
+
+# --- helpers ---------------------------------------------------------------------------------
+def _lock(deployment: Deployment) -> Deployment:
+    """Re-read the row under a lock: every rule below is checked against the locked copy."""
+    return Deployment.objects.select_for_update().get(pk=deployment.pk)
+
+
+def _require_state(deployment: Deployment, *states: State, doing: str) -> None:
+    if deployment.state not in states:
+        allowed = ", ".join(State(s).label.lower() for s in states)
+        raise TransitionNotAllowed(
+            f"{deployment} is {deployment.get_state_display().lower()}; it can only be {doing} "
+            f"when it is {allowed}."
+        )
+
+
+def _require_role(user: User, *roles: Role, doing: str) -> None:
+    if not any(has_role(user, r) for r in roles):
+        names = " or ".join(r.label.lower() + "s" for r in roles)
+        raise NotPermitted(f"Only {names} can {doing}.")
+
+
+def _require_not_own(deployment: Deployment, user: User, *, doing: str) -> None:
+    # The person who filed a request never decides on it (issue 2, roles).
+    if deployment.created_by_id == user.pk:
+        raise NotPermitted(f"You filed {deployment}, so you cannot {doing} it.")
+
+
+def _is_planner_of(deployment: Deployment, user: User) -> bool:
+    return has_role(user, Role.PLANNER) and user.has_perm(
+        "deployments.change_deployment", deployment
+    )
+
+
+def _require_text(value: str, field: str, message: str) -> None:
+    if not (value or "").strip():
+        raise PreconditionsFailed({field: [message]})
+
+
+def _changed(deployment: Deployment, action: str) -> None:
+    deployment_changed.send(sender=Deployment, deployment=deployment, action=action)
+
+
+def _next_reference(year: int) -> str:
+    for _attempt in range(2):
+        try:
+            with transaction.atomic():
+                seq, _ = ReferenceSequence.objects.select_for_update().get_or_create(year=year)
+                seq.last += 1
+                seq.save(update_fields=["last"])
+                return f"LFR-{year}-{seq.last:04d}"
+        except IntegrityError:
+            # Two first requests of a new year raced to create the counter; the loser retries.
+            continue
+    raise TransitionNotAllowed("Could not issue a reference; try again.")
+
+
+# --- checks (shared by services and pages) ---------------------------------------------------
+def check_edit(deployment: Deployment, user: User) -> None:
+    if not _is_planner_of(deployment, user):
+        raise NotPermitted("Only the planner who filed this request can edit it.")
+    if not deployment.is_editable:
+        raise TransitionNotAllowed(
+            f"{deployment} is {deployment.get_state_display().lower()} and cannot be edited."
+        )
+
+
+def check_submit(deployment: Deployment, user: User) -> None:
+    check_edit(deployment, user)
+
+
+def check_withdraw(deployment: Deployment, user: User) -> None:
+    if not _is_planner_of(deployment, user):
+        raise NotPermitted("Only the planner who filed this request can withdraw it.")
+    _require_state(deployment, *WITHDRAWABLE, doing="withdrawn")
+
+
+def check_authorise(deployment: Deployment, user: User) -> None:
+    _require_role(user, Role.AUTHORISING_OFFICER, doing="authorise a deployment")
+    _require_not_own(deployment, user, doing="authorise")
+    _require_state(deployment, State.SUBMITTED, doing="authorised")
+
+
+def check_return(deployment: Deployment, user: User) -> None:
+    _require_role(
+        user, Role.AUTHORISING_OFFICER, Role.PANEL_CHAIR, doing="return a request for changes"
+    )
+    _require_not_own(deployment, user, doing="return")
+    _require_state(deployment, State.SUBMITTED, State.AUTHORISED, doing="returned")
+    if deployment.state == State.SUBMITTED and not has_role(user, Role.AUTHORISING_OFFICER):
+        raise NotPermitted("Before authorisation, only an authorising officer can return it.")
+
+
+def check_reject(deployment: Deployment, user: User) -> None:
+    _require_role(user, Role.AUTHORISING_OFFICER, Role.PANEL_CHAIR, doing="reject a request")
+    _require_not_own(deployment, user, doing="reject")
+    _require_state(deployment, State.SUBMITTED, State.AUTHORISED, doing="rejected")
+    if deployment.state == State.SUBMITTED and not has_role(user, Role.AUTHORISING_OFFICER):
+        raise NotPermitted("Before authorisation, only an authorising officer can reject it.")
+    if deployment.state == State.AUTHORISED and not has_role(user, Role.PANEL_CHAIR):
+        raise NotPermitted("Once authorised, only the panel chair can reject it.")
+
+
+def check_assign_reviewer(deployment: Deployment, user: User) -> None:
+    _require_role(user, Role.PANEL_CHAIR, doing="assign reviewers")
+    _require_state(deployment, State.SUBMITTED, State.AUTHORISED, doing="given reviewers")
+
+
+def check_review(deployment: Deployment, user: User) -> None:
+    _require_role(user, Role.PANEL_MEMBER, doing="review a deployment")
+    _require_not_own(deployment, user, doing="review")
+    if not user.has_perm("deployments.review_deployment", deployment):
+        raise NotPermitted(f"You are not assigned to review {deployment}.")
+    _require_state(deployment, State.AUTHORISED, doing="reviewed")
+    if Review.objects.filter(
+        deployment=deployment, reviewer=user, revision=deployment.revision
+    ).exists():
+        raise TransitionNotAllowed("You have already reviewed this version of the request.")
+
+
+def check_declare_conflict(deployment: Deployment, user: User) -> None:
+    if not ReviewAssignment.objects.filter(
+        deployment=deployment, reviewer=user, conflict_declared_at__isnull=True
+    ).exists():
+        raise NotPermitted(f"You are not an assigned reviewer of {deployment}.")
+
+
+def approvals_on_current_revision(deployment: Deployment) -> int:
+    active = ReviewAssignment.objects.filter(
+        deployment=deployment, conflict_declared_at__isnull=True
+    ).values("reviewer")
+    return (
+        Review.objects.filter(
+            deployment=deployment,
+            revision=deployment.revision,
+            decision__in=Review.APPROVING,
+            reviewer__in=active,
+        )
+        .values("reviewer")
+        .distinct()
+        .count()
+    )
+
+
+def has_quorum(deployment: Deployment) -> bool:
+    return approvals_on_current_revision(deployment) >= settings.OVERSIGHT_PANEL_QUORUM
+
+
+def check_sign_off(deployment: Deployment, user: User) -> None:
+    _require_role(user, Role.PANEL_CHAIR, doing="sign off a deployment")
+    _require_not_own(deployment, user, doing="sign off")
+    _require_state(deployment, State.AUTHORISED, doing="signed off")
+    got, need = approvals_on_current_revision(deployment), settings.OVERSIGHT_PANEL_QUORUM
+    if got < need:
+        raise TransitionNotAllowed(
+            f"The panel needs {need} approvals of this version before sign-off; it has {got}."
+        )
+    if deployment.ends_at is not None and deployment.ends_at <= timezone.now():
+        raise TransitionNotAllowed(
+            "The deployment window has already ended; it cannot be approved."
+        )
+
+
+def check_suspend(deployment: Deployment, user: User) -> None:
+    _require_role(user, Role.PANEL_CHAIR, Role.AUTHORISING_OFFICER, doing="suspend a deployment")
+    _require_state(deployment, *SUSPENDABLE, doing="suspended")
+
+
+def check_lift_suspension(deployment: Deployment, user: User) -> None:
+    _require_role(user, Role.PANEL_CHAIR, doing="lift a suspension")
+    _require_state(deployment, State.SUSPENDED, doing="reinstated")
+
+
+def check_assign_operator(deployment: Deployment, user: User) -> None:
+    _require_role(user, Role.AUTHORISING_OFFICER, Role.PANEL_CHAIR, doing="assign operators")
+    _require_state(deployment, State.AUTHORISED, State.APPROVED, doing="given operators")
+
+
+def check_record_outcome(deployment: Deployment, user: User) -> None:
+    if not (_is_planner_of(deployment, user) or has_role(user, Role.PANEL_CHAIR)):
+        raise NotPermitted(
+            "Only the planner who filed it or the panel chair can record the outcome."
+        )
+    _require_state(deployment, State.COMPLETED, doing="given an outcome")
+
+
+def check_publish_report(deployment: Deployment, user: User) -> None:
+    _require_role(user, Role.MODERATOR, Role.PANEL_CHAIR, doing="publish a results report")
+    _require_state(deployment, State.COMPLETED, doing="reported on")
+
+
+ACTION_CHECKS: dict[str, Callable[[Deployment, User], None]] = {
+    "edit": check_edit,
+    "submit": check_submit,
+    "withdraw": check_withdraw,
+    "authorise": check_authorise,
+    "return": check_return,
+    "reject": check_reject,
+    "assign_reviewer": check_assign_reviewer,
+    "review": check_review,
+    "declare_conflict": check_declare_conflict,
+    "sign_off": check_sign_off,
+    "suspend": check_suspend,
+    "lift_suspension": check_lift_suspension,
+    "assign_operator": check_assign_operator,
+    "record_outcome": check_record_outcome,
+    "publish_report": check_publish_report,
+}
+
+
+def available_actions(deployment: Deployment, user: User) -> set[str]:
+    """The actions this person may take on this deployment now."""
+    allowed = set()
+    for name, check in ACTION_CHECKS.items():
+        try:
+            check(deployment, user)
+        except (NotPermitted, TransitionNotAllowed):
+            continue
+        allowed.add(name)
+    return allowed
+
+
+# --- services --------------------------------------------------------------------------------
+def _apply(deployment: Deployment, data: dict[str, Any]) -> list[str]:
+    changed = []
+    for field, value in data.items():
+        if field not in EDITABLE_FIELDS:
+            raise ValueError(f"{field} is not an editable field of a deployment request")
+        if getattr(deployment, field) != value:
+            setattr(deployment, field, value)
+            changed.append(field)
+    return changed
+
+
+@transaction.atomic
+def deployment_create(*, by: User, data: dict[str, Any]) -> Deployment:
+    _require_role(by, Role.PLANNER, doing="file deployment requests")
+    deployment = Deployment(created_by=by)
+    _apply(deployment, data)
+    deployment.reference = _next_reference(timezone.localdate().year)
+    deployment.full_clean(exclude=["reference"])
+    deployment.save()
+    # The planner's right to edit is an object permission: nobody else holds it.
+    assign_perm("deployments.change_deployment", by, deployment)
+    assign_perm("deployments.view_deployment", by, deployment)
+    audit_record(actor=by, action="deployment.created", obj=deployment)
+    return deployment
+
+
+@transaction.atomic
+def deployment_update(*, deployment: Deployment, by: User, data: dict[str, Any]) -> Deployment:
+    deployment = _lock(deployment)
+    check_edit(deployment, by)
+    changed = _apply(deployment, data)
+    if changed:
+        deployment.full_clean(exclude=["reference"])
+        deployment.save()
+        audit_record(
+            actor=by, action="deployment.updated", obj=deployment, details={"fields": changed}
+        )
+    return deployment
+
+
+@transaction.atomic
+def deployment_submit(*, deployment: Deployment, by: User) -> Deployment:
+    deployment = _lock(deployment)
+    check_submit(deployment, by)
+    now = timezone.now()
+    problems = submission_problems(deployment, at=now)
+    if problems:
+        grouped: dict[str, list[str]] = {}
+        for field, message in problems:
+            grouped.setdefault(field, []).append(message)
+        raise PreconditionsFailed(grouped)
+    resubmission = deployment.state == State.RETURNED
+    deployment.state = State.SUBMITTED
+    deployment.revision += 1
+    deployment.submitted_at = now
+    deployment.save()
+    audit_record(
+        actor=by,
+        action="deployment.resubmitted" if resubmission else "deployment.submitted",
+        obj=deployment,
+        details={"revision": deployment.revision},
+    )
+    return deployment
+
+
+@transaction.atomic
+def deployment_withdraw(*, deployment: Deployment, by: User, reason: str) -> Deployment:
+    deployment = _lock(deployment)
+    check_withdraw(deployment, by)
+    _require_text(reason, "reason", "Say why the request is being withdrawn.")
+    deployment.state = State.WITHDRAWN
+    deployment.closed_reason = reason.strip()
+    deployment.save()
+    audit_record(
+        actor=by, action="deployment.withdrawn", obj=deployment, details={"reason": reason}
+    )
+    return deployment
+
+
+@transaction.atomic
+def deployment_authorise(*, deployment: Deployment, by: User, statement: str) -> Authorisation:
+    deployment = _lock(deployment)
+    check_authorise(deployment, by)
+    _require_text(statement, "statement", "Give your statement of necessity and proportionality.")
+    authorisation = Authorisation.objects.create(
+        deployment=deployment, officer=by, revision=deployment.revision, statement=statement.strip()
+    )
+    deployment.state = State.AUTHORISED
+    deployment.save()
+    audit_record(
+        actor=by,
+        action="deployment.authorised",
+        obj=deployment,
+        details={"revision": deployment.revision},
+    )
+    return authorisation
+
+
+@transaction.atomic
+def deployment_return(*, deployment: Deployment, by: User, reasons: str) -> Deployment:
+    """Send a request back to its planner. Reviews stay, marked as on an earlier version."""
+    deployment = _lock(deployment)
+    check_return(deployment, by)
+    _require_text(reasons, "reasons", "Say what needs to change.")
+    deployment.state = State.RETURNED
+    deployment.save()
+    audit_record(
+        actor=by,
+        action="deployment.returned",
+        obj=deployment,
+        details={"reasons": reasons.strip(), "revision": deployment.revision},
+    )
+    return deployment
+
+
+@transaction.atomic
+def deployment_reject(*, deployment: Deployment, by: User, reasons: str) -> Deployment:
+    deployment = _lock(deployment)
+    check_reject(deployment, by)
+    _require_text(reasons, "reasons", "Give the reasons for rejecting the request.")
+    deployment.state = State.REJECTED
+    deployment.closed_reason = reasons.strip()
+    deployment.save()
+    audit_record(
+        actor=by, action="deployment.rejected", obj=deployment, details={"reasons": reasons}
+    )
+    return deployment
+
+
+@transaction.atomic
+def review_assign(*, deployment: Deployment, reviewer: User, by: User) -> ReviewAssignment:
+    deployment = _lock(deployment)
+    check_assign_reviewer(deployment, by)
+    if not has_role(reviewer, Role.PANEL_MEMBER):
+        raise PreconditionsFailed({"reviewer": [f"{reviewer} is not an ethics panel member."]})
+    if reviewer.pk == deployment.created_by_id:
+        raise PreconditionsFailed({"reviewer": [f"{reviewer} filed this request."]})
+    existing = ReviewAssignment.objects.filter(deployment=deployment, reviewer=reviewer).first()
+    if existing is not None:
+        why = "declared a conflict of interest" if not existing.is_active else "is already assigned"
+        raise PreconditionsFailed({"reviewer": [f"{reviewer} {why} on {deployment}."]})
+    assignment = ReviewAssignment.objects.create(
+        deployment=deployment, reviewer=reviewer, assigned_by=by
+    )
+    assign_perm("deployments.review_deployment", reviewer, deployment)
+    assign_perm("deployments.view_deployment", reviewer, deployment)
+    audit_record(
+        actor=by,
+        action="review.assigned",
+        obj=deployment,
+        details={"reviewer": reviewer.get_username()},
+    )
+    return assignment
+
+
+@transaction.atomic
+def review_declare_conflict(*, deployment: Deployment, reviewer: User, details: str) -> None:
+    """A declared conflict of interest removes the reviewer from the deployment."""
+    deployment = _lock(deployment)
+    check_declare_conflict(deployment, reviewer)
+    _require_text(details, "details", "Describe the interest you are declaring.")
+    assignment = ReviewAssignment.objects.select_for_update().get(
+        deployment=deployment, reviewer=reviewer
+    )
+    assignment.conflict_declared_at = timezone.now()
+    assignment.conflict_details = details.strip()
+    assignment.save()
+    remove_perm("deployments.review_deployment", reviewer, deployment)
+    audit_record(
+        actor=reviewer,
+        action="review.conflict_declared",
+        obj=deployment,
+        details={"reviewer": reviewer.get_username()},
+    )
+
+
+@transaction.atomic
+def review_record(
+    *,
+    deployment: Deployment,
+    reviewer: User,
+    decision: str,
+    reasons: str,
+    conditions: str = "",
+    conflicts_declared: str = "",
+    private_notes: str = "",
+) -> Review:
+    deployment = _lock(deployment)
+    check_review(deployment, reviewer)
+    if decision not in Review.Decision.values:
+        raise PreconditionsFailed({"decision": ["Choose a decision."]})
+    _require_text(reasons, "reasons", "Give the reasons for your decision; they are published.")
+    if decision == Review.Decision.APPROVE_WITH_CONDITIONS and not conditions.strip():
+        raise PreconditionsFailed({"conditions": ["State the conditions of your approval."]})
+    review = Review.objects.create(
+        deployment=deployment,
+        reviewer=reviewer,
+        revision=deployment.revision,
+        decision=decision,
+        reasons=reasons.strip(),
+        conditions=conditions.strip(),
+        conflicts_declared=conflicts_declared.strip(),
+        private_notes=private_notes.strip(),
+    )
+    audit_record(
+        actor=reviewer,
+        action="review.recorded",
+        obj=deployment,
+        details={"decision": decision, "revision": deployment.revision},
+    )
+    return review
+
+
+@transaction.atomic
+def deployment_sign_off(
+    *, deployment: Deployment, by: User, statement: str, conditions: str = ""
+) -> Deployment:
+    """The chair's final sign-off: approves the deployment and publishes its notice."""
+    deployment = _lock(deployment)
+    check_sign_off(deployment, by)
+    _require_text(statement, "statement", "Give the panel's decision statement; it is published.")
+    current = current_versions()
+    missing = [
+        label
+        for kind, label in Document.Kind.choices
+        if kind in Document.REQUIRED_FOR_SUBMISSION and kind not in current
+    ]
+    if missing:
+        raise TransitionNotAllowed(
+            "These documents have no published version, so nothing can be pinned: "
+            + ", ".join(missing)
+            + ". A legal officer must publish them first."
+        )
+    # Receivers (the engine) may refuse, for example when the watchlist is still enrolling.
+    deployment_approving.send(sender=Deployment, deployment=deployment, by=by)
+    now = timezone.now()
+    deployment.state = State.APPROVED
+    deployment.approved_at = now
+    deployment.approved_by = by
+    deployment.approved_threshold = deployment.match_threshold
+    deployment.panel_statement = statement.strip()
+    deployment.panel_conditions = conditions.strip()
+    deployment.notice_published_at = now
+    deployment.save()
+    deployment.pinned_documents.set(list(current.values()))
+    audit_record(
+        actor=by,
+        action="deployment.approved",
+        obj=deployment,
+        details={
+            "revision": deployment.revision,
+            "pinned": {k: [v.number, v.sha256] for k, v in sorted(current.items())},
+            "watchlist_fingerprint": deployment.watchlist_fingerprint,
+        },
+    )
+    _changed(deployment, "approved")
+    return deployment
+
+
+@transaction.atomic
+def deployment_suspend(*, deployment: Deployment, by: User, reason: str) -> Deployment:
+    """An emergency stop. The gate refuses every batch of frames from now on."""
+    deployment = _lock(deployment)
+    check_suspend(deployment, by)
+    _require_text(reason, "reason", "Give the reason for the suspension; it is published.")
+    Suspension.objects.create(deployment=deployment, suspended_by=by, reason=reason.strip())
+    deployment.state_before_suspension = deployment.state
+    deployment.state = State.SUSPENDED
+    deployment.suspended_at = timezone.now()
+    deployment.suspension_reason = reason.strip()
+    deployment.save()
+    audit_record(
+        actor=by, action="deployment.suspended", obj=deployment, details={"reason": reason}
+    )
+    _changed(deployment, "suspended")
+    return deployment
+
+
+@transaction.atomic
+def deployment_lift_suspension(*, deployment: Deployment, by: User, reason: str) -> Deployment:
+    deployment = _lock(deployment)
+    check_lift_suspension(deployment, by)
+    _require_text(reason, "reason", "Say why the suspension can be lifted.")
+    suspension = deployment.suspensions.filter(lifted_at__isnull=True).last()
+    if suspension is not None:
+        suspension.lifted_by, suspension.lifted_at = by, timezone.now()
+        suspension.lift_reason = reason.strip()
+        suspension.save()
+    deployment.state = deployment.state_before_suspension or State.APPROVED
+    deployment.state_before_suspension = ""
+    deployment.save()
+    audit_record(
+        actor=by, action="deployment.suspension_lifted", obj=deployment, details={"reason": reason}
+    )
+    _changed(deployment, "suspension_lifted")
+    return deployment
+
+
+@transaction.atomic
+def operator_assign(*, deployment: Deployment, operator: User, by: User) -> None:
+    deployment = _lock(deployment)
+    check_assign_operator(deployment, by)
+    if not has_role(operator, Role.OPERATOR):
+        raise PreconditionsFailed({"operator": [f"{operator} is not an operator."]})
+    assign_perm("deployments.operate_deployment", operator, deployment)
+    assign_perm("deployments.view_deployment", operator, deployment)
+    audit_record(
+        actor=by,
+        action="operator.assigned",
+        obj=deployment,
+        details={"operator": operator.get_username()},
+    )
+
+
+@transaction.atomic
+def deployment_complete(*, deployment: Deployment, at: datetime | None = None) -> bool:
+    """Close a deployment whose window has passed. Returns False when there is nothing to do."""
+    at = at or timezone.now()
+    deployment = _lock(deployment)
+    if deployment.state not in (State.APPROVED, State.SUSPENDED) or deployment.ends_at is None:
+        return False
+    if deployment.ends_at > at:
+        return False
+    deployment.state = State.COMPLETED
+    deployment.completed_at = at
+    deployment.save()
+    Outcome.objects.get_or_create(deployment=deployment)
+    audit_record(actor="system", action="deployment.completed", obj=deployment)
+    _changed(deployment, "completed")
+    return True
+
+
+def deployments_complete_ended(*, at: datetime | None = None) -> list[str]:
+    """Complete every deployment whose end has passed; each in its own transaction."""
+    at = at or timezone.now()
+    candidates = Deployment.objects.filter(
+        state__in=(State.APPROVED, State.SUSPENDED), ends_at__lte=at
+    ).values_list("pk", flat=True)
+    done = []
+    for pk in candidates:
+        deployment = Deployment.objects.get(pk=pk)
+        if deployment_complete(deployment=deployment, at=at):
+            done.append(deployment.reference)
+    return done
+
+
+OUTCOME_FIELDS = (
+    "faces_seen",
+    "true_alerts_confirmed",
+    "true_alerts_unconfirmed",
+    "false_alerts_confirmed",
+    "false_alerts_unconfirmed",
+    "arrests",
+    "other_outcomes",
+    "no_action",
+    "complaints",
+    "summary",
+)
+
+
+@transaction.atomic
+def outcome_record(*, deployment: Deployment, by: User, data: dict[str, Any]) -> Outcome:
+    deployment = _lock(deployment)
+    check_record_outcome(deployment, by)
+    outcome, _ = Outcome.objects.select_for_update().get_or_create(deployment=deployment)
+    for field, value in data.items():
+        if field not in OUTCOME_FIELDS:
+            raise ValueError(f"{field} is not an outcome field")
+        setattr(outcome, field, value)
+    outcome.updated_by = by
+    outcome.full_clean()
+    outcome.save()
+    audit_record(actor=by, action="outcome.recorded", obj=deployment, details=outcome.as_counts())
+    _changed(deployment, "outcome_recorded")
+    return outcome
+
+
+@transaction.atomic
+def deployment_publish_report(*, deployment: Deployment, by: User) -> Deployment:
+    deployment = _lock(deployment)
+    check_publish_report(deployment, by)
+    if not Outcome.objects.filter(deployment=deployment).exists():
+        raise TransitionNotAllowed("Record the outcome before publishing the results report.")
+    deployment.state = State.REPORT_PUBLISHED
+    deployment.report_published_at = timezone.now()
+    deployment.save()
+    audit_record(actor=by, action="deployment.report_published", obj=deployment)
+    _changed(deployment, "report_published")
+    return deployment

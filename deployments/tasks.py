@@ -1,0 +1,11 @@
+"""Celery tasks of the register. Thin: they call one service."""
+
+from celery import shared_task
+
+from .services import deployments_complete_ended
+
+
+@shared_task
+def complete_ended_deployments() -> list[str]:
+    """Beat task: close every deployment whose window has passed."""
+    return deployments_complete_ended()

@@ -1,0 +1,22 @@
+from django.urls import path
+
+from . import public_views, views
+
+staff_urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("deployments/", views.deployment_list, name="deployment_list"),
+    path("deployments/new/", views.deployment_create, name="deployment_create"),
+    path("deployments/<str:reference>/", views.deployment_detail, name="deployment_detail"),
+    path("deployments/<str:reference>/edit/", views.deployment_edit, name="deployment_edit"),
+    path(
+        "deployments/<str:reference>/<slug:action>/",
+        views.deployment_action,
+        name="deployment_action",
+    ),
+]
+
+public_urlpatterns = [
+    path("", public_views.home, name="home"),
+    path("trials/", public_views.trial_list, name="trial_list"),
+    path("trials/<str:reference>/", public_views.trial_detail, name="trial_detail"),
+]

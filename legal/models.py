@@ -1,0 +1,192 @@
+"""Instruments, force documents, their versions, and the use cases of the LFR policy."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+
+
+class ImmutableVersionError(Exception):
+    """Raised when code tries to change a document version that is no longer a draft."""
+
+
+class WatchlistCategory(models.TextChoices):
+    """Who may be put on a watchlist. A use case allows a subset of these."""
+
+    WANTED_BY_COURT = "wanted_by_court", "Wanted by the courts (warrant issued)"
+    WANTED_SUSPECT = "wanted_suspect", "Suspected of an offence and wanted for arrest"
+    MISSING_PERSON = "missing_person", "Missing person at risk"
+    RISK_OF_HARM = "risk_of_harm", "At risk of causing harm to themselves or others"
+    BAIL_CONDITIONS = "bail_conditions", "Subject to bail or court-imposed conditions"
+    SEX_OFFENDER_CONDITIONS = (
+        "sex_offender_conditions",
+        "Subject to a sexual harm prevention order or notification requirements",
+    )
+
+
+class Instrument(models.Model):
+    class Kind(models.TextChoices):
+        STATUTE = "statute", "Statute"
+        COMMON_LAW = "common_law", "Common-law power"
+        CODE_OF_PRACTICE = "code_of_practice", "Code of practice"
+        CASE_LAW = "case_law", "Case law"
+        GUIDANCE = "guidance", "Guidance"
+
+    citation = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    title = models.CharField(max_length=200)
+    summary = models.TextField(help_text="What it allows or requires, in plain language.")
+    url = models.URLField(blank=True)
+
+    class Meta:
+        ordering = ["kind", "citation"]
+
+    def __str__(self) -> str:
+        return self.citation
+
+
+class Document(models.Model):
+    class Kind(models.TextChoices):
+        LEGAL_MANDATE = "legal_mandate", "Legal mandate"
+        DPIA = "dpia", "Data protection impact assessment"
+        EQUALITY_IMPACT = "equality_impact", "Equality impact assessment"
+        APPROPRIATE_POLICY = "appropriate_policy", "Appropriate policy document"
+        SOP = "sop", "Standard operating procedure"
+        LFR_POLICY = "lfr_policy", "Live facial recognition policy"
+
+    # One document of each kind: the force's current text lives in its versions.
+    kind = models.CharField(max_length=32, choices=Kind.choices, unique=True)
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+
+    # The four kinds a deployment cannot be submitted without (DESIGN.md, legal/).
+    REQUIRED_FOR_SUBMISSION = (
+        Kind.LEGAL_MANDATE,
+        Kind.DPIA,
+        Kind.EQUALITY_IMPACT,
+        Kind.APPROPRIATE_POLICY,
+    )
+
+    class Meta:
+        ordering = ["kind"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("public:legal_document", args=[self.kind])
+
+    def current_version(self) -> DocumentVersion | None:
+        return self.versions.filter(status=DocumentVersion.Status.PUBLISHED).first()
+
+
+class DocumentVersion(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+        SUPERSEDED = "superseded", "Superseded"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    # Fields that are frozen once a version leaves draft.
+    CONTENT_FIELDS = ("document_id", "number", "title", "body", "change_summary", "sha256")
+
+    document = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveIntegerField()
+    title = models.CharField(max_length=200)
+    body = models.TextField(help_text="The full text of this version.")
+    change_summary = models.CharField(max_length=300, blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
+    sha256 = models.CharField(max_length=64, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    superseded_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["document", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["document", "number"], name="unique_version_number"),
+            # At most one published version per document: the current one.
+            models.UniqueConstraint(
+                fields=["document"],
+                condition=models.Q(status="published"),
+                name="one_published_version_per_document",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.document.title}, version {self.number}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            stored = (
+                DocumentVersion.objects.filter(pk=self.pk)
+                .values("status", *[f for f in self.CONTENT_FIELDS])
+                .first()
+            )
+            if stored is not None and stored["status"] != self.Status.DRAFT:
+                changed = [f for f in self.CONTENT_FIELDS if stored[f] != getattr(self, f)]
+                if changed:
+                    raise ImmutableVersionError(
+                        f"{self} is {stored['status']} and cannot be edited "
+                        f"(tried to change {', '.join(changed)}). Draft a new version instead."
+                    )
+        if self.status == self.Status.DRAFT:
+            self.sha256 = self.digest(self.body)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("public:legal_version", args=[self.document.kind, self.number])
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        if self.status != self.Status.DRAFT:
+            raise ImmutableVersionError(f"{self} has been published and cannot be deleted.")
+        return super().delete(*args, **kwargs)
+
+    @staticmethod
+    def digest(body: str) -> str:
+        return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+    def is_current(self) -> bool:
+        return self.status == self.Status.PUBLISHED
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status == self.Status.DRAFT
+
+
+class UseCase(models.Model):
+    """A clause of the force's LFR policy under which a deployment may be made."""
+
+    clause = models.CharField(max_length=20, unique=True, help_text='For example "2.3(a)".')
+    title = models.CharField(max_length=120)
+    description = models.TextField()
+    instruments = models.ManyToManyField(Instrument, related_name="use_cases")
+    allowed_categories = models.JSONField(
+        default=list, help_text="Watchlist categories this use case allows."
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["clause"]
+
+    def __str__(self) -> str:
+        return f"{self.clause} {self.title}"
+
+    def allowed_category_labels(self) -> list[str]:
+        labels = dict(WatchlistCategory.choices)
+        return [labels.get(c, c) for c in self.allowed_categories]
+
+    def allows(self, categories: list[str]) -> bool:
+        return set(categories) <= set(self.allowed_categories)

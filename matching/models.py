@@ -1,0 +1,1 @@
+"""Watchlists, runs and alerts of the bundled engine (built on the register)."""

@@ -1,0 +1,12 @@
+"""Template context shared by every page."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+
+from .roles import roles_of
+
+
+def roles(request: HttpRequest) -> dict[str, object]:
+    user = getattr(request, "user", None)
+    return {"user_roles": roles_of(user) if user is not None else frozenset()}

@@ -1,0 +1,29 @@
+"""URLs: public pages at the root, staff pages under /staff/, the engine's API under /api/."""
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from deployments.urls import public_urlpatterns as deployment_public
+from deployments.urls import staff_urlpatterns as deployment_staff
+from legal.urls import public_urlpatterns as legal_public
+from legal.urls import staff_urlpatterns as legal_staff
+
+staff_urlpatterns = [
+    path(
+        "login/",
+        auth_views.LoginView.as_view(
+            template_name="staff/login.html", redirect_authenticated_user=True
+        ),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    *legal_staff,
+    *deployment_staff,
+]
+
+urlpatterns = [
+    path("staff/", include((staff_urlpatterns, "staff"))),
+    path("admin/", admin.site.urls),
+    path("", include((deployment_public + legal_public, "public"))),
+]
