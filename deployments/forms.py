@@ -66,6 +66,7 @@ class DeploymentForm(forms.ModelForm):
             "watchlist_criteria": forms.Textarea(attrs={"rows": 3}),
             "site_selection_rationale": forms.Textarea(attrs={"rows": 4}),
             "community_engagement_plan": forms.Textarea(attrs={"rows": 4}),
+            "fairness_justification": forms.Textarea(attrs={"rows": 3}),
         }
         help_texts = {
             "intelligence_case": "Restricted: never shown on any public page, export or PDF.",

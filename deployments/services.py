@@ -53,6 +53,7 @@ EDITABLE_FIELDS = (
     "watchlist_size_cap",
     "match_threshold",
     "site_selection_rationale",
+    "fairness_justification",
     "community_engagement_plan",
     "expected_faces",
 )

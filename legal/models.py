@@ -190,3 +190,40 @@ class UseCase(models.Model):
 
     def allows(self, categories: list[str]) -> bool:
         return set(categories) <= set(self.allowed_categories)
+
+
+class EngineEvaluation(models.Model):
+    """The engine's error rates by demographic group on a labelled image set.
+
+    Written by `manage.py evaluate_engine` (matching/); a legal officer attaches it to an
+    equality impact assessment version, and the panel sees the latest when reviewing.
+    """
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    manifest_name = models.CharField(max_length=200)
+    manifest_sha256 = models.CharField(max_length=64)
+    engine_version = models.CharField(max_length=100)
+    thresholds = models.JSONField(default=list)
+    # Per group and threshold: FMR, FNMR, counts and Wilson intervals; see matching/evaluation.py.
+    results = models.JSONField(default=dict)
+    # Images that could not be read or did not hold exactly one face, with the reason.
+    excluded = models.JSONField(default=list)
+    # Largest threshold at which the worst-to-best false match ratio was within the setting.
+    parity_threshold = models.DecimalField(max_digits=4, decimal_places=3, null=True, blank=True)
+    attached_to = models.ForeignKey(
+        DocumentVersion,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="evaluations",
+        limit_choices_to={"document__kind": Document.Kind.EQUALITY_IMPACT},
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Engine evaluation {self.pk} ({self.created_at:%d %b %Y})"
