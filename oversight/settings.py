@@ -221,3 +221,16 @@ OVERSIGHT_WATCHLIST_RETENTION_HOURS = env_int("OVERSIGHT_WATCHLIST_RETENTION_HOU
 OVERSIGHT_ALERT_CROP_RETENTION_DAYS = env_int("OVERSIGHT_ALERT_CROP_RETENTION_DAYS", 31)
 OVERSIGHT_MAX_IMAGE_BYTES = env_int("OVERSIGHT_MAX_IMAGE_BYTES", 20 * 1024 * 1024)
 OVERSIGHT_MAX_IMAGE_PIXELS = env_int("OVERSIGHT_MAX_IMAGE_PIXELS", 40_000_000)
+
+# Fairness (deployments/fairness.py, matching/evaluation.py). A group's share of the faces the
+# portfolio scans over its share of the population above this ratio flags a request. 1.25 is
+# the reciprocal of the "four-fifths rule" of the US Uniform Guidelines on Employee Selection
+# Procedures (29 CFR 1607.4(D)), the usual rule of thumb for adverse impact.
+OVERSIGHT_DISPARITY_LIMIT = env_float("OVERSIGHT_DISPARITY_LIMIT", 1.25)
+# The portfolio: approved and completed deployments approved within this many days.
+OVERSIGHT_EXPOSURE_WINDOW_DAYS = env_int("OVERSIGHT_EXPOSURE_WINDOW_DAYS", 365)
+# The population the portfolio is compared with (E12000007 is the London region).
+OVERSIGHT_REFERENCE_AREA_CODE = env("OVERSIGHT_REFERENCE_AREA_CODE") or "E12000007"
+# The engine is at parity at a threshold when the worst-to-best ratio of the groups' false
+# match rates is within this (NIST IR 8280 reports demographic differentials as such ratios).
+OVERSIGHT_PARITY_RATIO_LIMIT = env_float("OVERSIGHT_PARITY_RATIO_LIMIT", 1.25)
