@@ -40,7 +40,7 @@ class DeploymentForm(forms.ModelForm):
         ),
         (
             "Site selection and communities",
-            ("site_selection_rationale", "community_engagement_plan"),
+            ("site_selection_rationale", "fairness_justification", "community_engagement_plan"),
         ),
         ("Restricted", ("intelligence_case",)),
     )
@@ -74,7 +74,12 @@ class DeploymentForm(forms.ModelForm):
             "site_selection_rationale": (
                 "Why this site, and its effect on the communities who live and pass there."
             ),
+            "fairness_justification": (
+                "Needed only when the exposure analysis flags the site (see the sidebar): why "
+                "this site is still right, naming each group the flag is about."
+            ),
         }
+        labels = {"fairness_justification": "Justification for the exposure flag"}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -142,6 +147,13 @@ class ReviewForm(forms.Form):
         label="Interests declared",
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Interests that you judge do not prevent you reviewing; published.",
+    )
+    threshold_justification = forms.CharField(
+        required=False,
+        label="Justification for the match threshold",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Required to approve when the request's threshold is looser than the latest "
+        "engine evaluation's parity threshold (shown on the request page).",
     )
     private_notes = forms.CharField(
         required=False,

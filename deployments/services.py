@@ -23,6 +23,7 @@ from legal.selectors import current_versions
 from oversight.errors import NotPermitted, PreconditionsFailed, TransitionNotAllowed
 from oversight.roles import Role, has_role
 
+from .fairness import require_threshold_justification
 from .models import (
     Authorisation,
     Deployment,
@@ -469,6 +470,7 @@ def review_record(
     conditions: str = "",
     conflicts_declared: str = "",
     private_notes: str = "",
+    threshold_justification: str = "",
 ) -> Review:
     deployment = _lock(deployment)
     check_review(deployment, reviewer)
@@ -477,6 +479,10 @@ def review_record(
     _require_text(reasons, "reasons", "Give the reasons for your decision; they are published.")
     if decision == Review.Decision.APPROVE_WITH_CONDITIONS and not conditions.strip():
         raise PreconditionsFailed({"conditions": ["State the conditions of your approval."]})
+    # A threshold looser than the engine evaluation's parity threshold (issue 5, policy guard).
+    require_threshold_justification(
+        deployment=deployment, decision=decision, justification=threshold_justification
+    )
     review = Review.objects.create(
         deployment=deployment,
         reviewer=reviewer,
@@ -486,6 +492,7 @@ def review_record(
         conditions=conditions.strip(),
         conflicts_declared=conflicts_declared.strip(),
         private_notes=private_notes.strip(),
+        threshold_justification=threshold_justification.strip(),
     )
     audit_record(
         actor=reviewer,
