@@ -91,7 +91,7 @@ def deployment_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         deployment = services.deployment_create(by=request.user, data=form.changes())
         messages.success(request, f"Draft {deployment} saved. Complete the checklist to submit it.")
-        return _after_save(request, deployment)
+        return _after_save(request, deployment, form)
     return _render_form(request, form, None)
 
 
@@ -108,17 +108,13 @@ def deployment_edit(request: HttpRequest, reference: str) -> HttpResponse:
     return _render_form(request, form, deployment)
 
 
-def _after_save(
-    request: HttpRequest, deployment: Deployment, form: DeploymentForm | None = None
-) -> HttpResponse:
+def _after_save(request: HttpRequest, deployment: Deployment, form: DeploymentForm) -> HttpResponse:
     if "submit" not in request.POST:
         messages.success(request, f"Draft {deployment} saved.")
         return redirect("staff:deployment_edit", deployment.reference)
     try:
         services.deployment_submit(deployment=deployment, by=request.user)
     except PreconditionsFailed as error:
-        form = DeploymentForm(instance=deployment)
-        form.is_bound = False
         attach_problems(form, error)
         messages.error(
             request, "Your changes are saved as a draft, but the request cannot be submitted yet."

@@ -167,6 +167,8 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
+# `make demo` runs collectstatic; WhiteNoise serves the files with DEBUG off, as in production.
+WHITENOISE_KEEP_ONLY_HASHED_FILES = False
 
 VAR_DIR = Path(env("OVERSIGHT_VAR_DIR") or BASE_DIR / "var")
 # Watchlist images and alert crops: never under a URL the web server serves.

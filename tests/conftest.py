@@ -60,6 +60,12 @@ def draft(actors: Actors, documents: dict[str, Any]) -> Any:
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    # PBKDF2's deliberate slowness costs seconds per test with a dozen actors.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _celery_eager(request: pytest.FixtureRequest, settings: Any) -> Any:
     """Tasks run in-process unless the test starts a real worker (marked `worker`)."""
     from oversight.celery import app
@@ -77,10 +83,129 @@ def _private_media(tmp_path: Any, settings: Any) -> None:
     settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
     settings.REPORTS_ROOT = tmp_path / "reports"
     storages = dict(settings.STORAGES)
-    storages["private"] = {**storages["private"], "OPTIONS": {"location": str(tmp_path / "private")}}
-    storages["reports"] = {**storages["reports"], "OPTIONS": {"location": str(tmp_path / "reports")}}
+    storages["private"] = {
+        **storages["private"],
+        "OPTIONS": {"location": str(tmp_path / "private")},
+    }
+    storages["reports"] = {
+        **storages["reports"],
+        "OPTIONS": {"location": str(tmp_path / "reports")},
+    }
     settings.STORAGES = storages
 
 
 def in_ci() -> bool:
     return os.environ.get("CI", "").lower() == "true"
+
+
+def needs_real_services(*, postgres: bool = True, redis: bool = False) -> None:
+    """Skip on a bare machine; under CI a missing service is a failure, never a skip."""
+    from django.conf import settings
+    from django.db import connection
+
+    missing = []
+    if postgres and connection.vendor != "postgresql":
+        missing.append("PostgreSQL (set DATABASE_URL)")
+    if redis and not settings.REDIS_URL:
+        missing.append("Redis (set REDIS_URL)")
+    if missing:
+        message = "needs " + " and ".join(missing)
+        if in_ci():
+            pytest.fail(f"CI must run this test: {message}")
+        pytest.skip(message)
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db: None, settings: Any, tmp_path: Any) -> Any:
+    """A real Celery worker (solo pool) in a subprocess, on Redis, against the test database.
+
+    Tasks sent while it runs go to a queue of this test's own, so stale messages from other
+    runs on the same Redis never reach it and it never takes theirs.
+    """
+    import subprocess
+    import sys
+    import time
+    import uuid
+
+    from django.db import connection
+
+    from oversight.celery import app
+
+    needs_real_services(postgres=True, redis=True)
+    db = connection.settings_dict
+    queue = f"oversight-test-{uuid.uuid4().hex[:12]}"
+    env = {
+        **os.environ,
+        "DATABASE_URL": (
+            f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+        ),
+        "REDIS_URL": settings.REDIS_URL,
+        "PRIVATE_MEDIA_ROOT": str(settings.PRIVATE_MEDIA_ROOT),
+        "REPORTS_ROOT": str(settings.REPORTS_ROOT),
+        "DJANGO_SETTINGS_MODULE": "oversight.settings",
+    }
+    log = (tmp_path / "worker.log").open("w+")
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "oversight",
+            "worker",
+            "--pool=solo",
+            "--concurrency=1",
+            "-Q",
+            queue,
+            "-n",
+            f"{queue}@%h",
+            "--without-gossip",
+            "--without-mingle",
+            "--loglevel=INFO",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    previous_queue = app.conf.task_default_queue
+    app.conf.task_default_queue = queue
+    try:
+        deadline = time.monotonic() + 60
+        while not app.control.ping(destination=[f"{queue}@{os.uname().nodename}"], timeout=0.5):
+            if worker.poll() is not None or time.monotonic() > deadline:
+                log.seek(0)
+                pytest.fail(f"the Celery worker did not start:\n{log.read()}")
+        yield worker
+    finally:
+        app.conf.task_default_queue = previous_queue
+        worker.terminate()
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+        log.seek(0)
+        sys.stdout.write(f"\n--- celery worker log ({queue}) ---\n{log.read()}\n")
+        log.close()
+
+
+def wait_for(predicate: Any, *, timeout: float = 30.0, what: str = "the condition") -> None:
+    """Poll until `predicate()` is true: for effects of another process, never a fixed sleep."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.1)
+
+
+def pytest_report_header(config: Any) -> list[str]:
+    """Say at the top of the run which database and broker the suite is using."""
+    from django.conf import settings
+
+    engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+    broker = settings.CELERY_BROKER_URL if settings.REDIS_URL else "none (Celery eager)"
+    return [
+        f"oversight: database {engine} ({settings.DATABASES['default']['NAME']}), "
+        f"Celery broker and cache {broker}, CI={os.environ.get('CI', '')}"
+    ]
