@@ -11,6 +11,7 @@ else (http(s) elsewhere, file:, data:, ftp:) without opening it.
 
 from __future__ import annotations
 
+import logging
 import mimetypes
 from pathlib import Path
 from typing import Any
@@ -18,8 +19,12 @@ from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
 from django.template.loader import render_to_string
-from weasyprint import HTML, URLFetcher
-from weasyprint.urls import URLFetcherResponse
+
+# WeasyPrint logs every rendering step at INFO, some of them on import: quiet before importing.
+logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
+
+from weasyprint import HTML, URLFetcher  # noqa: E402
+from weasyprint.urls import URLFetcherResponse  # noqa: E402
 
 # PDF/UA-1: tagged PDF, so screen readers can read the reports (WeasyPrint 70 supports it).
 PDF_VARIANT = "pdf/ua-1"
