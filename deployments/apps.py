@@ -7,8 +7,7 @@ class DeploymentsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Lines restored by the issue-4 engineer after overwriting them by mistake: the
-        # exposure check registers itself with the submission policy when fairness is imported.
+        # Importing fairness registers its exposure check with the submission policy.
         from . import fairness  # noqa: F401
         from . import public_services, signals
 
