@@ -43,6 +43,8 @@ def env_float(name: str, default: float) -> float:
     return default if value in (None, "") else float(value)
 
 
+VAR_DIR = Path(os.environ.get("OVERSIGHT_VAR_DIR") or BASE_DIR / "var")
+
 # Development default only: `manage.py check --deploy` flags the "django-insecure-" prefix.
 SECRET_KEY = env("SECRET_KEY") or "django-insecure-oversight-development-key-change-me"
 DEBUG = env_bool("DJANGO_DEBUG", False)
@@ -103,7 +105,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": BASE_DIR / "var" / "oversight.sqlite3",
+            "NAME": VAR_DIR / "oversight.sqlite3",
             # Wait for a writer rather than failing with "database is locked".
             "OPTIONS": {"timeout": 20},
         }
@@ -166,11 +168,10 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
+STATIC_ROOT = VAR_DIR / "staticfiles"
 # `make demo` runs collectstatic; WhiteNoise serves the files with DEBUG off, as in production.
 WHITENOISE_KEEP_ONLY_HASHED_FILES = False
 
-VAR_DIR = Path(env("OVERSIGHT_VAR_DIR") or BASE_DIR / "var")
 # Watchlist images and alert crops: never under a URL the web server serves.
 PRIVATE_MEDIA_ROOT = Path(env("PRIVATE_MEDIA_ROOT") or VAR_DIR / "private")
 # Generated public PDFs, served only through their views.
