@@ -286,18 +286,49 @@ def portfolio_exposure(*, at: datetime | None = None, year: int | None = None) -
     at = at or timezone.now()
     reference = reference_population()
     if reference is None:
-        return {"available": False, "reason": _NO_REFERENCE, "year": year}
+        return {"available": False, "reason": _NO_REFERENCE, "summary": _NO_REFERENCE, "rows": []}
     result = portfolio(at=at, reference=reference, year=year)
+    exposure = result.exposure
     limit = disparity_limit()
+    over = exposure.over_limit(limit)
+    period = f"approved in {year}" if year is not None else "approved in the last 12 months"
+    if not exposure.deployments:
+        summary = f"No trial {period} could be counted."
+    else:
+        summary = (
+            f"{exposure.deployments} trial{'s' if exposure.deployments != 1 else ''} {period}, "
+            f"expected to scan about {round(exposure.total_faces):,} faces. "
+            + (
+                f"{' and '.join(g.short_label for g in over)} residents were scanned more than "
+                f"{limit:.2f} times their share of {reference.name}'s population."
+                if over
+                else f"No group was scanned more than {limit:.2f} times its share of "
+                f"{reference.name}'s population."
+            )
+        )
     return {
         "available": True,
         "year": year,
         "at": at,
         "limit": limit,
-        **result.exposure.as_data(),
-        "groups_over_limit": [g.group for g in result.exposure.over_limit(limit)],
+        **exposure.as_data(),
+        "groups_over_limit": [g.group for g in over],
         "uncounted": [d.reference for d in result.uncounted],
-        "source": "Census 2021 TS021 (ONS), Open Government Licence v3.0",
+        "summary": summary,
+        # Formatted for a table: share of faces scanned, share of residents, ratio.
+        "rows": [
+            {
+                "group": g.group,
+                "label": g.label,
+                "share_scanned": "0%" if g.share is None else f"{g.share * 100:.1f}%",
+                "share_reference": f"{g.population_share * 100:.1f}%",
+                "ratio": _fmt(g.ratio),
+                "is_over": g.is_over(limit),
+            }
+            for g in exposure.groups
+        ],
+        "source": "Source: Office for National Statistics licensed under the Open Government "
+        "Licence v.3.0 (Census 2021 TS021)",
     }
 
 
@@ -346,8 +377,14 @@ class ExposureAnalysis:
         """Before and after, side by side, one row per group (for the pages)."""
         if self.before is None or self.after is None:
             return []
+        proposal = self.proposal.faces_by_group if self.proposal else {}
         return [
-            {"before": b, "after": a, "is_over": a.is_over(self.limit)}
+            {
+                "before": b,
+                "after": a,
+                "proposal_faces": proposal.get(a.group, 0.0),
+                "is_over": a.is_over(self.limit),
+            }
             for b, a in zip(self.before.groups, self.after.groups, strict=True)
         ]
 

@@ -17,7 +17,8 @@ from django.utils import timezone
 from oversight.errors import DomainError, NotPermitted, PreconditionsFailed
 from oversight.roles import ROLE_DUTIES, Role, has_role, roles_of
 
-from . import services
+from . import fairness_views, services
+from .fairness import threshold_guard
 from .forms import (
     AssignOperatorForm,
     AssignReviewerForm,
@@ -79,7 +80,12 @@ def _render_form(
     return render(
         request,
         "staff/deployment_form.html",
-        {"form": form, "deployment": deployment, "checklist": checklist},
+        {
+            "form": form,
+            "deployment": deployment,
+            "checklist": checklist,
+            **fairness_views.form_context(deployment),
+        },
     )
 
 
@@ -147,6 +153,8 @@ def deployment_detail(request: HttpRequest, reference: str) -> HttpResponse:
         "pinned": deployment.pinned_documents.select_related("document"),
         "can_see_private": request.user.pk in {r.reviewer_id for r in reviews}
         or has_role(request.user, Role.PANEL_CHAIR),
+        # Exposure by group, the latest engine evaluation and the threshold guard (issue 5).
+        **fairness_views.detail_context(deployment),
     }
     return render(request, "staff/deployment_detail.html", context)
 
@@ -273,12 +281,16 @@ def deployment_action(request: HttpRequest, reference: str, action: str) -> Http
 
 
 def _action_context(deployment: Deployment, form: forms.Form, action: str) -> dict[str, Any]:
-    return {
+    context: dict[str, Any] = {
         "deployment": deployment,
         "form": form,
         "action": action,
         "title": ACTION_TITLES[action],
     }
+    if action == "review":
+        # The reviewer sees the threshold guard beside the form it applies to.
+        context["threshold_guard"] = threshold_guard(deployment)
+    return context
 
 
 ACTION_TITLES = {

@@ -581,10 +581,15 @@ def engine_version(*, upsample: int = 1) -> str:
     from importlib.metadata import PackageNotFoundError, version
 
     parts = []
-    for package in ("face_recognition", "dlib-bin", "dlib", "face_recognition_models"):
+    for package, short in (
+        ("face_recognition", "face_recognition"),
+        ("dlib-bin", "dlib-bin"),
+        ("dlib", "dlib"),
+        ("face_recognition_models", "models"),
+    ):
         try:
-            parts.append(f"{package} {version(package)}")
+            parts.append(f"{short} {version(package)}")
         except PackageNotFoundError:
             continue
-    parts.append(f"5-point landmarks, HOG detector upsample {upsample}")
-    return "; ".join(parts)
+    # Kept under 100 characters: EngineEvaluation.engine_version's length.
+    return ", ".join(parts) + f"; 5-point, HOG upsample {upsample}"

@@ -8,29 +8,26 @@ moved back in time; each such move is itself written to the audit trail as `demo
 
 from __future__ import annotations
 
-import csv
+import io
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
 
 from audit.services import audit_record
 from deployments import services as ds
+from deployments.demographics import area_demographics_import_default
 from deployments.models import Area, Deployment, Review, Site
 from legal import services as ls
 from legal.models import Document, Instrument, UseCase, WatchlistCategory
 from oversight.roles import Role, ensure_role_groups
 
-CENSUS_CSV = (
-    Path(settings.BASE_DIR) / "deployments" / "data" / "london-census-2021-ethnic-group.csv"
-)
 DEMO_LABEL = (
     "DEMONSTRATION TEXT written for the Oversight software. It is not the policy or the legal "
     "advice of any police force and must not be relied on."
@@ -267,14 +264,8 @@ SITES = (
 
 
 def load_london_areas() -> None:
-    with CENSUS_CSV.open(newline="", encoding="utf-8") as fh:
-        for row in csv.DictReader(fh):
-            if not row["area_code"].startswith("E09"):
-                continue
-            Area.objects.update_or_create(
-                code=row["area_code"],
-                defaults={"name": row["area_name"], "population": int(row["population"])},
-            )
+    # The boroughs and London itself, with their census counts by group (issue 5).
+    area_demographics_import_default(by="seed_demo")
 
 
 def seed_places() -> None:
@@ -318,6 +309,10 @@ def _request(
         "site_selection_rationale": f"{site.name} is where the reports concentrate. Footfall "
         f"{site.footfall_per_hour:,} an hour; the borough's population mix was compared with "
         "London's before choosing it.",
+        "fairness_justification": "DEMO: the exposure analysis was read before choosing the "
+        "site. The borough's Asian, Black, Mixed, White and Other residents were compared with "
+        "London's; the site is where the reports concentrate, the window is short and the "
+        "engagement plan reaches the communities most exposed.",
         "community_engagement_plan": "Leaflets and signs at every entrance; a briefing for the "
         "ward's safer neighbourhood panel; this notice published at least 24 hours before.",
         "expected_faces": site.footfall_per_hour * hours,
@@ -490,7 +485,37 @@ def seed_demo(*, password: str) -> dict[str, Any]:
     seed_legal(users)
     seed_places()
     made = seed_deployments(users)
-    return {"users": users, "deployments": made}
+    evaluation = seed_evaluation(users)
+    return {"users": users, "deployments": made, "evaluation": evaluation}
+
+
+def seed_evaluation(users: dict[str, Any]) -> str:
+    """Evaluate the engine on the sample photographs (two people in two made-up groups) and
+    attach the report to the equality impact assessment. Skipped when a report exists or the
+    photographs have not been fetched (`make sample-faces`); about ten seconds otherwise."""
+    from legal.evaluations import evaluation_attach
+    from legal.models import EngineEvaluation
+    from matching.evaluation_samples import write_sample_manifest
+    from matching.samples import SAMPLE_FILES, sample_faces_dir
+
+    if EngineEvaluation.objects.exists():
+        return "An engine evaluation already exists."
+    if not all((sample_faces_dir() / name).is_file() for name in SAMPLE_FILES):
+        return "No engine evaluation: fetch the sample faces first (make sample-faces)."
+    manifest = write_sample_manifest()
+    call_command(
+        "evaluate_engine",
+        str(manifest),
+        thresholds="0.4,0.5,0.6",
+        watchlist_size=500,
+        by=users["legal"].username,
+        stdout=io.StringIO(),
+    )
+    evaluation = EngineEvaluation.objects.order_by("-pk").first()
+    version = Document.objects.get(kind=Document.Kind.EQUALITY_IMPACT).current_version()
+    if evaluation is not None and version is not None:
+        evaluation_attach(evaluation=evaluation, version=version, by=users["legal"])
+    return f"Engine evaluation {evaluation.pk if evaluation else '?'} made from the sample faces."
 
 
 def demo_logins() -> list[tuple[str, str]]:
