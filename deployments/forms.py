@@ -13,6 +13,7 @@ from oversight.errors import PreconditionsFailed
 from oversight.roles import Role
 
 from .models import Deployment, Outcome, Review, Site
+from .policy import REQUIRED_FIELDS
 from .services import EDITABLE_FIELDS, OUTCOME_FIELDS
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
@@ -87,6 +88,10 @@ class DeploymentForm(forms.ModelForm):
         self.fields["use_case"].queryset = UseCase.objects.filter(is_active=True)
         for name in ("starts_at", "ends_at"):
             self.fields[name].input_formats = [DATETIME_FORMAT, "%Y-%m-%d %H:%M"]
+        # A draft may be saved half-filled, but these are needed before it can be submitted:
+        # the form does not call them optional.
+        for name in REQUIRED_FIELDS:
+            self.fields[name].needed_to_submit = True  # type: ignore[attr-defined]
 
     def sections(self) -> list[tuple[str, list[forms.BoundField]]]:
         return [(title, [self[name] for name in names]) for title, names in self.SECTIONS]

@@ -240,6 +240,20 @@ class Deployment(models.Model):
             return self.ends_at - self.starts_at
         return None
 
+    @property
+    def duration_display(self) -> str:
+        """The window's length as people say it: "6 hours", "2 hours 30 minutes"."""
+        if self.duration is None:
+            return ""
+        minutes = int(self.duration.total_seconds() // 60)
+        hours, minutes = divmod(minutes, 60)
+        parts = []
+        if hours:
+            parts.append(f"{hours} hour{'s' if hours != 1 else ''}")
+        if minutes:
+            parts.append(f"{minutes} minute{'s' if minutes != 1 else ''}")
+        return " ".join(parts) or "0 minutes"
+
     def watchlist_category_labels(self) -> list[str]:
         labels = dict(WatchlistCategory.choices)
         return [labels.get(c, c) for c in self.watchlist_categories]
