@@ -15,7 +15,7 @@ perceptions of bias against particular communities. This module puts that in num
   or when it makes the worst ratio worse; a flagged request cannot be submitted without a
   site-selection justification that names the groups the flag is about;
 - better sites are the register's other sites for the same use case, ranked by how much
-  moving the proposal there would reduce the worst ratio.
+  moving the proposal there (the same number of faces) would reduce the worst ratio.
 
 It also holds the policy guard on the engine's threshold (``threshold_guard``): a threshold
 looser than the latest engine evaluation's parity threshold needs a recorded justification
@@ -400,9 +400,11 @@ def _fmt(ratio: float | None) -> str:
 def _flags(before: Exposure, after: Exposure, limit: float) -> tuple[list[str], list[str]]:
     flags, groups = [], []
     for g in after.over_limit(limit):
+        now = next(b for b in before.groups if b.group == g.group)
         flags.append(
             f"{g.short_label} residents would be scanned at {_fmt(g.ratio)} times their share of "
-            f"{after.reference_name}'s population; the limit is {limit:.2f}."
+            f"{after.reference_name}'s population ({_fmt(now.ratio)} without this request); "
+            f"the limit is {limit:.2f}."
         )
         groups.append(g.group)
     worst_before, worst_after = before.worst, after.worst
@@ -440,19 +442,16 @@ def _better_sites(
         .select_related("area")
     )
     populations = _populations(s.area_id for s in candidates)
-    duration = deployment.duration
     before_exposure = _exposure(totals_before, deployments_before, reference)
     better = []
     for site in candidates:
         population = populations.get(site.area_id)
         if population is None:
             continue
-        # The same hours at that site's footfall: a quieter site scans fewer people, which is
-        # part of what makes it fairer. Without a window, the same number of faces.
-        if duration is not None:
-            faces = round(site.footfall_per_hour * duration.total_seconds() / 3600)
-        else:
-            faces = proposal_faces
+        # The same number of faces as the proposal, so that a site ranks by who lives around
+        # it. Scaling by its footfall instead would rank a busier site higher just because
+        # more faces dilute the portfolio: scanning more people must never look fairer.
+        faces = proposal_faces
         moved = _exposure(
             _add(totals_before, _faces_at(float(faces), population)),
             deployments_before + 1,

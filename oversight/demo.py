@@ -384,9 +384,14 @@ def seed_deployments(users: dict[str, Any]) -> list[Deployment]:
         made.append(d)
         return d
 
-    # Draft, with gaps the checklist shows.
+    # Draft, with gaps the checklist shows (including the exposure flag's justification).
     filed(
-        "Kingston Market Place", "2.3(b)", soon, community_engagement_plan="", expected_faces=None
+        "Kingston Market Place",
+        "2.3(b)",
+        soon,
+        community_engagement_plan="",
+        expected_faces=None,
+        fairness_justification="",
     )
     # Submitted, waiting for the authorising officer.
     d = filed("Camden High Street", "2.3(a)", soon + timedelta(days=1))
