@@ -1,0 +1,1 @@
+"""The bundled face-matching engine, locked to the register by the gate."""

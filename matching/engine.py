@@ -1,0 +1,589 @@
+"""The face-matching engine: load an image, find faces, encode them, match against a watchlist.
+
+Free of Django on purpose, so that it can be tested and benchmarked alone and so that a
+matching worker needs nothing but numpy, Pillow and face_recognition (dlib). Numpy arrays go
+in and plain values come out; nothing here writes to disk, a database or a log.
+
+Images are RGB ``uint8`` arrays of shape (height, width, 3). Face locations use the library's
+``(top, right, bottom, left)`` order in pixel coordinates of the full-resolution image.
+Encodings are 128 float64 values per face, compared by Euclidean distance, and a probe matches
+a watchlist entry when the distance is at most the threshold, as in
+``face_recognition.compare_faces``.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+import struct
+import threading
+import warnings
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Final
+
+import numpy as np
+import numpy.typing as npt
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
+
+# face_recognition imports face_recognition_models inside a bare ``except Exception`` that
+# prints "please install face_recognition_models" and calls quit(): the process exits with
+# status 0, so a broken install would look like a clean run. Importing the models package
+# first lets its real ImportError propagate. The models package imports pkg_resources,
+# whose deprecation warning would otherwise fail any run that treats warnings as errors.
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
+    import face_recognition_models  # noqa: F401
+
+# isort: split
+import face_recognition
+
+# face_recognition switches this on at import. A truncated upload would then decode with a grey
+# band where the rest of the face should be, and could be enrolled; Pillow's default refuses it.
+ImageFile.LOAD_TRUNCATED_IMAGES = False
+
+__all__ = [
+    "ENCODING_SIZE",
+    "FrameMatch",
+    "FrameResult",
+    "ImageRejected",
+    "Location",
+    "Match",
+    "Matcher",
+    "crop_face",
+    "detect_faces",
+    "encode_faces",
+    "load_image",
+    "process_frame",
+]
+
+ENCODING_SIZE: Final = 128
+
+Location = tuple[int, int, int, int]
+"""A face box as ``(top, right, bottom, left)`` pixel coordinates."""
+
+RGBImage = npt.NDArray[np.uint8]
+
+# Formats a camera, a custody-image system or a scanner produces. Anything else is refused
+# before Pillow picks a decoder, which keeps rarely exercised decoders out of reach of uploads.
+# (The multi-picture JPEGs many phones write come in through the JPEG entry, as MPO.)
+_ACCEPTED_FORMATS: Final = ("JPEG", "PNG", "WEBP", "TIFF", "BMP", "GIF")
+_ACCEPTED_FORMATS_TEXT: Final = "JPEG, PNG, WebP, TIFF, BMP or GIF"
+
+
+class ImageRejected(Exception):
+    """An image the engine will not process, with a code for programs and a message for people.
+
+    Codes: ``too_large`` (file size), ``too_many_pixels`` (dimensions), ``unreadable`` (not an
+    image in an accepted format, truncated or corrupt).
+    """
+
+    def __init__(self, reason_code: str, message: str) -> None:
+        super().__init__(message)
+        self.reason_code = reason_code
+        self.message = message
+
+    def __repr__(self) -> str:
+        return f"ImageRejected({self.reason_code!r}, {self.message!r})"
+
+
+# -- Loading -----------------------------------------------------------------------------------
+
+
+def _human_bytes(size: int) -> str:
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):.1f}".removesuffix(".0") + " MB"
+    if size >= 1024:
+        return f"{size / 1024:.1f}".removesuffix(".0") + " KB"
+    return f"{size} bytes"
+
+
+def _megapixels(pixels: int) -> str:
+    return f"{pixels / 1_000_000:,.1f}".removesuffix(".0")
+
+
+def _open_source(
+    data: bytes | str | os.PathLike[str] | BinaryIO, *, max_bytes: int
+) -> tuple[BinaryIO, bool]:
+    """A readable stream over ``data``, checked for size without reading it, and whether the
+    stream is ours to close (a caller's own stream is left open)."""
+    owned = True
+    if isinstance(data, bytes | bytearray | memoryview):
+        size = len(data)
+        stream: BinaryIO = io.BytesIO(data)
+    elif isinstance(data, str | os.PathLike):
+        path = Path(data)
+        try:
+            size = path.stat().st_size
+        except OSError as exc:
+            raise ImageRejected(
+                "unreadable", f"The image file could not be opened ({exc.strerror})."
+            ) from exc
+        if size > max_bytes:
+            raise _too_large(size, max_bytes)
+        return path.open("rb"), True
+    else:
+        stream = data
+        owned = False
+        if stream.seekable():
+            start = stream.tell()
+            size = stream.seek(0, io.SEEK_END) - start
+            stream.seek(start)
+        else:
+            # Read one byte past the limit: enough to know it is too large, never more.
+            buffered = stream.read(max_bytes + 1)
+            size = len(buffered)
+            stream = io.BytesIO(buffered)
+            owned = True
+    if size > max_bytes:
+        raise _too_large(size, max_bytes)
+    return stream, owned
+
+
+def _too_large(size: int, max_bytes: int) -> ImageRejected:
+    return ImageRejected(
+        "too_large",
+        f"The file is {_human_bytes(size)}; the limit is {_human_bytes(max_bytes)}. "
+        "Send a smaller image.",
+    )
+
+
+def _too_many_pixels(width: int, height: int, max_pixels: int) -> ImageRejected:
+    return ImageRejected(
+        "too_many_pixels",
+        f"The image is {width:,} × {height:,} pixels ({_megapixels(width * height)} "  # noqa: RUF001
+        f"megapixels); the limit is {_megapixels(max_pixels)} megapixels. "
+        "Send a smaller image.",
+    )
+
+
+def _unreadable(detail: str = "") -> ImageRejected:
+    return ImageRejected(
+        "unreadable",
+        f"The file is not an image that can be read{detail}. "
+        f"Send a complete {_ACCEPTED_FORMATS_TEXT} image.",
+    )
+
+
+def load_image(
+    data: bytes | str | os.PathLike[str] | BinaryIO, *, max_bytes: int, max_pixels: int
+) -> RGBImage:
+    """Decode an image into an upright RGB ``uint8`` array of shape (height, width, 3).
+
+    ``data`` is the file's bytes, a path, or a binary stream. The file size is checked before
+    anything is read and the pixel count from the header before any pixel is decoded, so an
+    oversized file or a decompression bomb costs nothing. EXIF orientation is applied, and
+    CMYK, palette, 16- and 32-bit, greyscale, bilevel and transparent images are converted to
+    RGB (transparency is composited onto white, as the image would be printed).
+
+    Raises ``ImageRejected`` with code ``too_large``, ``too_many_pixels`` or ``unreadable``.
+    """
+    if max_bytes <= 0 or max_pixels <= 0:
+        raise ValueError("max_bytes and max_pixels must be positive")
+    stream, owned = _open_source(data, max_bytes=max_bytes)
+    try:
+        try:
+            # Image.open reads only the header. Pillow's own bomb check raises beyond twice
+            # Image.MAX_IMAGE_PIXELS; ours below is the one that normally applies.
+            image = Image.open(stream, formats=_ACCEPTED_FORMATS)
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            # Raised (the warning only when warnings are errors) before the size reaches us.
+            raise ImageRejected(
+                "too_many_pixels",
+                f"The image has more than {_megapixels(Image.MAX_IMAGE_PIXELS or 0)} "
+                f"megapixels; the limit is {_megapixels(max_pixels)} megapixels. "
+                "Send a smaller image.",
+            ) from None
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+            raise _unreadable() from exc
+        with image:
+            width, height = image.size
+            if width * height > max_pixels:
+                raise _too_many_pixels(width, height, max_pixels)
+            if width == 0 or height == 0:
+                raise _unreadable(" (it has no pixels)")
+            try:
+                image.load()
+                return _to_rgb_array(_upright(image))
+            except ImageRejected:
+                raise
+            except Image.DecompressionBombError:
+                raise _too_many_pixels(width, height, max_pixels) from None
+            except (OSError, SyntaxError, ValueError, TypeError, KeyError, EOFError) as exc:
+                # Truncated and corrupt files surface as any of these, depending on the codec.
+                raise _unreadable(" (it is damaged or incomplete)") from exc
+    finally:
+        if owned:
+            stream.close()
+
+
+def _upright(image: Image.Image) -> Image.Image:
+    try:
+        return ImageOps.exif_transpose(image)
+    except (ValueError, TypeError, KeyError, SyntaxError, struct.error):
+        # A malformed EXIF block should not cost a good photograph: use the pixels as stored.
+        # If that leaves the face sideways, detection finds none and says so.
+        return image
+
+
+def _to_rgb_array(image: Image.Image) -> RGBImage:
+    mode = image.mode
+    if mode == "RGB":
+        rgb = image
+    elif mode in ("RGBA", "LA", "PA", "RGBa", "La") or (
+        mode == "P" and "transparency" in image.info
+    ):
+        rgba = image.convert("RGBA")
+        rgb = Image.new("RGB", rgba.size, (255, 255, 255))
+        rgb.paste(rgba, mask=rgba.getchannel("A"))
+    elif mode.startswith("I") or mode == "F":
+        return _wide_grey_to_rgb(image)
+    else:
+        # CMYK, YCbCr, LAB, HSV, P, L and 1 all have a defined conversion in Pillow.
+        rgb = image.convert("RGB")
+    return np.ascontiguousarray(np.asarray(rgb, dtype=np.uint8))
+
+
+def _wide_grey_to_rgb(image: Image.Image) -> RGBImage:
+    """Scale a 16- or 32-bit greyscale image to 8 bits; Pillow's convert would clip it."""
+    values = np.asarray(image).astype(np.float64)
+    if values.ndim != 2:
+        raise _unreadable(" (its pixel format is not supported)")
+    if not np.isfinite(values).all():
+        raise _unreadable(" (it contains invalid pixel values)")
+    if image.mode.startswith("I;16"):
+        peak = 65535.0
+    else:
+        # 32-bit integer and float images carry no declared range: 16-bit scans stored as
+        # "I" are the common case, so use the smallest usual range that holds the data.
+        top = float(values.max(initial=0.0))
+        peak = next((p for p in (1.0, 255.0, 65535.0) if top <= p), top)
+    grey = np.clip(np.rint(values * (255.0 / peak)), 0, 255).astype(np.uint8)
+    return np.ascontiguousarray(np.repeat(grey[:, :, np.newaxis], 3, axis=2))
+
+
+# -- Detection and encoding --------------------------------------------------------------------
+
+
+def _check_image(image: np.ndarray) -> None:
+    if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
+        raise ValueError(f"expected an RGB uint8 image, got {image.dtype} of shape {image.shape}")
+
+
+def detect_faces(
+    image: RGBImage, *, upsample: int = 0, scale: float = 1.0, grey: bool = False
+) -> list[Location]:
+    """Find faces with dlib's HOG detector and return their boxes in full-resolution pixels.
+
+    ``scale`` below 1 runs the detector on a smaller copy, which is much faster (HOG cost grows
+    with the pixel count) and loses only faces smaller than about 80 / scale pixels across
+    at ``upsample=0``; each ``upsample`` step doubles the image and halves that size at about
+    four times the cost. ``grey`` detects on luminance only, which is a little faster again.
+    """
+    _check_image(image)
+    if not 0.0 < scale <= 1.0:
+        raise ValueError("scale must be greater than 0 and at most 1")
+    if upsample < 0:
+        raise ValueError("upsample must not be negative")
+    height, width = image.shape[:2]
+    small_size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    target: np.ndarray = image
+    if grey or small_size != (width, height):
+        picture = Image.fromarray(image)
+        if grey:
+            picture = picture.convert("L")
+        if small_size != (width, height):
+            picture = picture.resize(small_size, Image.Resampling.BILINEAR)
+        target = np.asarray(picture)
+    found = face_recognition.face_locations(
+        target, number_of_times_to_upsample=upsample, model="hog"
+    )
+    x_factor = width / small_size[0]
+    y_factor = height / small_size[1]
+    boxes: list[Location] = []
+    for top, right, bottom, left in found:
+        boxes.append(
+            (
+                max(0, round(top * y_factor)),
+                min(width, round(right * x_factor)),
+                min(height, round(bottom * y_factor)),
+                max(0, round(left * x_factor)),
+            )
+        )
+    return boxes
+
+
+def encode_faces(image: RGBImage, locations: Sequence[Location]) -> npt.NDArray[np.float64]:
+    """Encode each located face as 128 float64 values; returns an (N, 128) array.
+
+    Uses the 5-point landmark model: the 68-point model's training data forbids commercial
+    use. One jitter, as the library's default; more jitters cost linearly for a small gain.
+    """
+    _check_image(image)
+    if not locations:
+        return np.empty((0, ENCODING_SIZE), dtype=np.float64)
+    encodings = face_recognition.face_encodings(
+        image, known_face_locations=list(locations), num_jitters=1, model="small"
+    )
+    stacked = np.array(encodings, dtype=np.float64).reshape(len(locations), ENCODING_SIZE)
+    # The per-face copies are garbage from here on; blank them rather than leave biometric
+    # templates in freed memory (see process_frame).
+    for encoding in encodings:
+        encoding.fill(0.0)
+    return stacked
+
+
+def crop_face(
+    image: RGBImage, location: Location, *, margin: float = 0.25, quality: int = 90
+) -> bytes:
+    """Return a JPEG of the face with ``margin`` of its width and height added on each side."""
+    _check_image(image)
+    if margin < 0:
+        raise ValueError("margin must not be negative")
+    height, width = image.shape[:2]
+    top, right, bottom, left = location
+    pad_y = round((bottom - top) * margin)
+    pad_x = round((right - left) * margin)
+    top, bottom = max(0, top - pad_y), min(height, bottom + pad_y)
+    left, right = max(0, left - pad_x), min(width, right + pad_x)
+    if bottom <= top or right <= left:
+        raise ValueError(f"the face box {location} lies outside the image")
+    buffer = io.BytesIO()
+    Image.fromarray(image[top:bottom, left:right]).save(buffer, format="JPEG", quality=quality)
+    return buffer.getvalue()
+
+
+# -- Matching ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """A probe's nearest watchlist entry, at or within the threshold."""
+
+    entry_id: Hashable
+    index: int
+    distance: float
+
+
+# How far a float32 squared distance may be from the float64 one, relative to |p|² + |w|².
+# Rounding in a 128-term single-precision dot product is bounded by 128 x 2^-24 ≈ 7.6e-6 of
+# |p||w|, and casting a probe that is not already single precision adds about 1e-7; 2.5e-4
+# is 25 times the worst case. For real encodings (norms near 1.4) the band is 1e-3 in squared
+# distance. Every probe whose result lies within the band of the threshold, or whose runner-up
+# lies within it of the best, is settled again in float64: the band costs time, never accuracy.
+_RELATIVE_SLACK: Final = 2.5e-4
+
+# Scratch space for one block of probe-by-entry products. 64 MB holds 163 probes against
+# 100,000 entries; blocks of 32 MB and up ran within about 10% of one another on this
+# machine, and much smaller ones several times slower.
+_DEFAULT_WORK_BYTES: Final = 64 * 1024 * 1024
+
+
+class Matcher:
+    """Nearest-neighbour search of probe encodings against a fixed watchlist.
+
+    The watchlist is held once, as a C-contiguous float32 matrix with its squared row norms.
+    A batch of probes is compared in one matrix product per block (|p|² + |w|² - 2 p·w, the
+    argmin taken without forming |p|², which is constant per probe). Whenever the float32
+    answer is close to the threshold, or two entries are nearly tied for nearest, the
+    candidates are measured again in float64 exactly as ``face_recognition.face_distance``
+    does, so both the nearest entry and the match decision agree with the library.
+
+    dlib computes descriptors in single precision, so real encodings survive the float32 cast
+    unchanged and the re-check reproduces ``face_distance`` bit for bit; no float64 copy of
+    the watchlist is kept. ``is_exact`` says whether that held for the encodings given.
+
+    Instances are safe to share between threads: the scratch buffer is guarded by a lock.
+    """
+
+    def __init__(
+        self,
+        encodings: npt.ArrayLike,
+        *,
+        entry_ids: Sequence[Hashable],
+        work_bytes: int = _DEFAULT_WORK_BYTES,
+    ) -> None:
+        source = np.asarray(encodings, dtype=np.float64)
+        if source.size == 0:
+            source = source.reshape(0, ENCODING_SIZE)
+        if source.ndim != 2 or source.shape[1] != ENCODING_SIZE:
+            raise ValueError(f"expected encodings of shape (N, 128), got {source.shape}")
+        if len(entry_ids) != source.shape[0]:
+            raise ValueError(
+                f"{source.shape[0]} encodings but {len(entry_ids)} entry ids were given"
+            )
+        if not np.isfinite(source).all():
+            raise ValueError("encodings contain NaN or infinite values")
+        self._entry_ids: tuple[Hashable, ...] = tuple(entry_ids)
+        self._matrix = np.ascontiguousarray(source, dtype=np.float32)
+        self.is_exact = bool(np.array_equal(self._matrix, source))
+        squares = np.einsum("ij,ij->i", self._matrix, self._matrix, dtype=np.float64)
+        self._sq_norms = squares.astype(np.float32)
+        self._max_sq_norm = float(squares.max(initial=0.0))
+        self._block_rows = max(1, work_bytes // max(1, 4 * len(self._entry_ids)))
+        self._buffer = np.empty((0, len(self._entry_ids)), dtype=np.float32)
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._entry_ids)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held for the watchlist itself (matrix and norms), excluding scratch space."""
+        return self._matrix.nbytes + self._sq_norms.nbytes
+
+    @property
+    def scratch_nbytes(self) -> int:
+        """Bytes of the reusable scratch buffer, which grows to the largest block used."""
+        return self._buffer.nbytes
+
+    def match(self, probes: npt.ArrayLike, *, threshold: float) -> list[Match | None]:
+        """For each probe, its nearest entry if within ``threshold`` (Euclidean), else None."""
+        if not (math.isfinite(threshold) and threshold >= 0):
+            raise ValueError("threshold must be a finite, non-negative distance")
+        probes64 = self._check_probes(probes)
+        if len(self) == 0 or len(probes64) == 0:
+            return [None] * len(probes64)
+        indices, distances, settled = self._search(probes64, settle_below=threshold * threshold)
+        results: list[Match | None] = []
+        for index, distance, is_settled in zip(
+            indices.tolist(), distances.tolist(), settled.tolist(), strict=True
+        ):
+            # Unsettled rows are beyond the threshold by more than float32 error can explain.
+            if is_settled and distance <= threshold:
+                results.append(Match(self._entry_ids[index], index, distance))
+            else:
+                results.append(None)
+        return results
+
+    def top1(self, probes: npt.ArrayLike) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+        """Index and distance of each probe's nearest entry, all settled in float64.
+
+        Index -1 and distance infinity when the watchlist is empty. For benchmarks and
+        evaluation; live matching uses ``match``.
+        """
+        probes64 = self._check_probes(probes)
+        if len(self) == 0 or len(probes64) == 0:
+            return (
+                np.full(len(probes64), -1, dtype=np.int64),
+                np.full(len(probes64), np.inf, dtype=np.float64),
+            )
+        indices, distances, _ = self._search(probes64, settle_below=math.inf)
+        return indices, distances
+
+    def _check_probes(self, probes: npt.ArrayLike) -> npt.NDArray[np.float64]:
+        array = np.asarray(probes, dtype=np.float64)
+        if array.size == 0:
+            return array.reshape(0, ENCODING_SIZE)
+        if array.ndim != 2 or array.shape[1] != ENCODING_SIZE:
+            raise ValueError(f"expected probes of shape (N, 128), got {array.shape}")
+        if not np.isfinite(array).all():
+            raise ValueError("probes contain NaN or infinite values")
+        return array
+
+    def _search(
+        self, probes64: npt.NDArray[np.float64], *, settle_below: float
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+        """Nearest entry per probe. Probes whose squared distance may be at or below
+        ``settle_below`` are settled in float64 (exact index and distance); the others keep
+        the float32 estimate and are marked unsettled."""
+        count = len(probes64)
+        indices = np.empty(count, dtype=np.int64)
+        distances = np.empty(count, dtype=np.float64)
+        settled = np.zeros(count, dtype=np.bool_)
+        # Doubling is exact in binary floating point, so 2p·w - |w|² costs no extra rounding.
+        doubled = np.ascontiguousarray(probes64 * 2.0, dtype=np.float32)
+        probe_sq = np.einsum("ij,ij->i", probes64, probes64)
+        slack = _RELATIVE_SLACK * (probe_sq + self._max_sq_norm)
+        with self._lock:
+            rows = min(count, self._block_rows)
+            if self._buffer.shape[0] < rows:
+                self._buffer = np.empty((rows, len(self)), dtype=np.float32)
+            for start in range(0, count, rows):
+                stop = min(count, start + rows)
+                block = self._buffer[: stop - start]
+                # score = 2p·w - |w|² = |p|² - d², so the nearest entry has the highest score.
+                np.matmul(doubled[start:stop], self._matrix.T, out=block)
+                block -= self._sq_norms
+                best = block.argmax(axis=1)
+                span = np.arange(stop - start)
+                best_scores = block[span, best].astype(np.float64)
+                d2 = np.maximum(probe_sq[start:stop] - best_scores, 0.0)
+                indices[start:stop] = best
+                distances[start:stop] = np.sqrt(d2)
+                unsure = d2 - slack[start:stop] <= settle_below
+                for row in np.flatnonzero(unsure).tolist():
+                    # Compared in float32: a float64 bound would convert the whole row first.
+                    floor = np.float32(best_scores[row] - slack[start + row])
+                    candidates = np.flatnonzero(block[row] >= floor)
+                    index, distance = self._settle(probes64[start + row], candidates)
+                    indices[start + row] = index
+                    distances[start + row] = distance
+                    settled[start + row] = True
+        return indices, distances, settled
+
+    def _settle(
+        self, probe: npt.NDArray[np.float64], candidates: npt.NDArray[np.intp]
+    ) -> tuple[int, float]:
+        # The same expression as face_recognition.face_distance, so the values are identical;
+        # candidates are in ascending order, so exact ties resolve to the lowest index as
+        # numpy's argmin over the whole watchlist would.
+        exact = np.linalg.norm(self._matrix[candidates].astype(np.float64) - probe, axis=1)
+        position = int(np.argmin(exact))
+        return int(candidates[position]), float(exact[position])
+
+
+# -- One frame ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FrameMatch:
+    """A face in the frame that matched a watchlist entry, and where it is."""
+
+    entry_id: Hashable
+    index: int
+    distance: float
+    location: Location
+
+
+@dataclass(frozen=True, slots=True)
+class FrameResult:
+    """What one frame yielded: how many faces were seen and which of them matched.
+
+    Deliberately holds nothing about faces that matched no one.
+    """
+
+    faces_seen: int
+    matches: tuple[FrameMatch, ...]
+
+
+def process_frame(
+    image: RGBImage,
+    matcher: Matcher,
+    *,
+    threshold: float,
+    upsample: int = 0,
+    scale: float = 1.0,
+    grey: bool = False,
+) -> FrameResult:
+    """Detect, encode and match every face in one frame.
+
+    Detection may run on a reduced copy (``scale``); encoding always uses the full-resolution
+    pixels. Encodings never leave this function and are blanked once matched, so that a
+    person who matches no one leaves neither a result nor, as far as numpy's memory goes, a
+    template behind; only the matches are returned.
+    """
+    locations = detect_faces(image, upsample=upsample, scale=scale, grey=grey)
+    encodings = encode_faces(image, locations)
+    try:
+        found = matcher.match(encodings, threshold=threshold)
+    finally:
+        encodings.fill(0.0)
+    matches = tuple(
+        FrameMatch(match.entry_id, match.index, match.distance, location)
+        for match, location in zip(found, locations, strict=True)
+        if match is not None
+    )
+    return FrameResult(faces_seen=len(locations), matches=matches)
