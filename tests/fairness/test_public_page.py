@@ -1,0 +1,69 @@
+"""The public fairness page: no sign-in, the ONS attribution, no restricted field."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+
+from tests import factories
+
+from .conftest import approved_at, expected_ratios
+
+ATTRIBUTION = (
+    "Source: Office for National Statistics licensed under the Open Government Licence v.3.0"
+)
+
+
+def test_the_fairness_page_needs_no_sign_in_and_carries_the_ons_attribution(client, census):
+    response = client.get(reverse("public:fairness"))
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert ATTRIBUTION in page
+    assert "Census 2021 table TS021" in page
+
+
+def test_the_page_shows_the_portfolio_against_londons_population_as_svg_and_a_table(
+    client, census, census_rows, actors, documents
+):
+    trial = approved_at(
+        actors, factories.make_site("Oxford Circus", area_code="E09000033"), faces=6000
+    )
+
+    page = client.get(reverse("public:fairness")).content.decode()
+
+    assert "<svg" in page and 'role="img"' in page
+    assert "<title" in page  # the chart is named for screen readers
+    ratios = expected_ratios(census_rows, [("E09000033", 6000)])
+    assert f"{ratios['other']:.2f}" in page
+    assert "Other ethnic group" in page
+    assert "556,772" in page  # London's "Other" residents, from the census row
+    assert trial.reference in page
+    assert trial.get_public_url() in page
+
+
+def test_the_page_shows_no_restricted_field(client, census, actors, documents):
+    approved_at(
+        actors,
+        factories.make_site(area_code="E09000033"),
+        faces=6000,
+        intelligence_case="SECRET-INTELLIGENCE-MARKER",
+        watchlist_criteria="WATCHLIST-CRITERIA-MARKER",
+    )
+
+    page = client.get(reverse("public:fairness")).content.decode()
+
+    assert "SECRET-INTELLIGENCE-MARKER" not in page
+    assert "WATCHLIST-CRITERIA-MARKER" not in page
+
+
+def test_without_census_figures_the_page_says_how_to_load_them(client, db):
+    page = client.get(reverse("public:fairness")).content.decode()
+
+    assert "The census figures are not loaded" in page
+    assert "import_area_demographics" in page
+
+
+def test_the_public_navigation_links_to_the_fairness_page(client, db):
+    page = client.get(reverse("public:home")).content.decode()
+
+    assert f'href="{reverse("public:fairness")}"' in page
