@@ -31,20 +31,24 @@ def _require_moderator(request: HttpRequest) -> None:
 def _queue_context(
     *,
     forms_for: int | None = None,
-    publish_form=None,
-    remove_form=None,  # type: ignore[no-untyped-def]
+    publish_form: PublishQuestionForm | None = None,
+    remove_form: RemoveQuestionForm | None = None,
 ) -> dict[str, object]:
-    questions = PublicQuestion.objects.select_related("deployment__site__area")
-    pending = list(questions.filter(status=PublicQuestion.Status.PENDING).order_by("submitted_at"))
-    for question in pending:
+    """The waiting questions, each with its two forms (the one just posted keeps its errors)."""
+    questions = PublicQuestion.objects.select_related("deployment__site__area", "moderated_by")
+    pending = []
+    for question in questions.filter(status=PublicQuestion.Status.PENDING).order_by("submitted_at"):
         bound = question.pk == forms_for
-        question.publish_form = (  # type: ignore[attr-defined]
-            publish_form
-            if bound and publish_form
-            else PublishQuestionForm(prefix=f"p{question.pk}")
-        )
-        question.remove_form = (  # type: ignore[attr-defined]
-            remove_form if bound and remove_form else RemoveQuestionForm(prefix=f"r{question.pk}")
+        pending.append(
+            {
+                "question": question,
+                "publish_form": publish_form
+                if bound and publish_form
+                else PublishQuestionForm(prefix=f"p{question.pk}"),
+                "remove_form": remove_form
+                if bound and remove_form
+                else RemoveQuestionForm(prefix=f"r{question.pk}"),
+            }
         )
     recent = questions.exclude(status=PublicQuestion.Status.PENDING).order_by("-moderated_at")
     return {"pending": pending, "recent": list(recent[:RECENT_SHOWN])}

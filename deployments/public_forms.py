@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
@@ -30,12 +30,16 @@ class TrialFilterForm(forms.Form):
 
     def __init__(self, *args: Any, choices: dict[str, list[tuple[str, str]]], **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["borough"].choices = [("", "Any borough"), *choices["boroughs"]]
-        self.fields["use_case"].choices = [("", "Any use case"), *choices["use_cases"]]
-        self.fields["status"].choices = [("", "Any status"), *PublicStatus.CHOICES]
+        options = {
+            "borough": [("", "Any borough"), *choices["boroughs"]],
+            "use_case": [("", "Any use case"), *choices["use_cases"]],
+            "status": [("", "Any status"), *PublicStatus.CHOICES],
+        }
+        for name, values in options.items():
+            cast(forms.ChoiceField, self.fields[name]).choices = values
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         start, end = data.get("date_from"), data.get("date_to")
         if start and end and end < start:
             self.add_error("date_to", "The end of the range must be on or after its start.")

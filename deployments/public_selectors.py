@@ -207,6 +207,11 @@ _QUESTION_COLUMNS = (
 _DECISION_LABELS = dict(Review.Decision.choices)
 
 
+def _first_as_dict(rows: Any) -> dict[str, Any] | None:
+    row = rows.first()
+    return dict(row) if row is not None else None
+
+
 def public_notice(reference: str) -> Notice | None:
     """The notice of one published trial, or None. Seven queries, whatever its size."""
     trial = public_trials().filter(reference=reference).first()
@@ -239,17 +244,19 @@ def public_notice(reference: str) -> Notice | None:
         instruments=list(trial.use_case.instruments.order_by("kind", "citation"))
         if trial.use_case
         else [],
-        authorisation=Authorisation.objects.filter(deployment=trial, revision=trial.revision)
-        .order_by("-authorised_at")
-        .values("statement", "authorised_at")
-        .first(),
+        authorisation=_first_as_dict(
+            Authorisation.objects.filter(deployment=trial, revision=trial.revision)
+            .order_by("-authorised_at")
+            .values("statement", "authorised_at")
+        ),
         approvals=[r for r in reviews if r["decision"] in Review.APPROVING],
         dissent=[r for r in reviews if r["decision"] not in Review.APPROVING],
-        suspensions=list(
-            Suspension.objects.filter(deployment=trial)
+        suspensions=[
+            dict(row)
+            for row in Suspension.objects.filter(deployment=trial)
             .order_by("suspended_at")
             .values("reason", "suspended_at", "lifted_at", "lift_reason")
-        ),
+        ],
         questions=questions,
     )
 
@@ -358,8 +365,9 @@ def annual_report(year: int) -> AnnualReport | None:
             by_borough.setdefault(borough, Totals(label=borough)),
         ):
             group.add(trial, outcome)
-    suspensions = list(
-        Suspension.objects.filter(deployment__in=[t.pk for t in trials])
+    suspensions: list[dict[str, Any]] = [
+        dict(row)
+        for row in Suspension.objects.filter(deployment__in=[t.pk for t in trials])
         .order_by("suspended_at")
         .values(
             "deployment__reference",
@@ -370,7 +378,7 @@ def annual_report(year: int) -> AnnualReport | None:
             "lifted_at",
             "lift_reason",
         )
-    )
+    ]
     by_reference = {t.reference: t for t in trials}
     for suspension in suspensions:
         trial = by_reference[suspension["deployment__reference"]]
@@ -456,20 +464,12 @@ def annual_context(report: AnnualReport) -> dict[str, Any]:
     }
 
 
-def fairness_figures(report: AnnualReport) -> Any:
-    """The fairness figures for the year from `deployments.fairness`, when that module exists.
+def fairness_figures(report: AnnualReport) -> dict[str, Any]:
+    """Issue 5's exposure by census group over the trials approved in the report's year.
 
-    Returns None until it does; the annual report then shows where the figures will go.
+    Plain data (`available`, `summary`, `rows`, `source`) from `deployments.fairness`; the
+    annual report shows it in `public/includes/annual_fairness.html`.
     """
-    try:
-        from . import fairness  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    for name in ("annual_figures", "portfolio_figures", "portfolio_exposure"):
-        function = getattr(fairness, name, None)
-        if callable(function):
-            try:
-                return function(year=report.year)
-            except TypeError:
-                return function([t for t in report.trials])
-    return None
+    from .fairness import portfolio_exposure
+
+    return portfolio_exposure(year=report.year)

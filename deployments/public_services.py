@@ -221,7 +221,7 @@ def _is_current(stored: ReportPdf | None, source_hash: str) -> bool:
         stored is not None
         and stored.source_hash == source_hash
         and bool(stored.file)
-        and stored.file.storage.exists(stored.file.name)
+        and stored.file.storage.exists(stored.file.name or "")
     )
 
 

@@ -11,6 +11,7 @@ import logging
 
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
@@ -122,7 +123,7 @@ def _pdf_response(pdf: ReportPdf, filename: str) -> FileResponse:
 
 
 @require_GET
-def trial_report_pdf(request: HttpRequest, reference: str) -> HttpResponse:
+def trial_report_pdf(request: HttpRequest, reference: str) -> HttpResponseBase:
     """The stored results report; rendered here and now if the stored one is missing or stale."""
     pdf = public_services.report_pdf_current(kind=ReportPdf.Kind.TRIAL, key=reference)
     if pdf is None:
@@ -147,7 +148,7 @@ def annual_report_page(request: HttpRequest, year: int) -> HttpResponse:
 
 
 @require_GET
-def annual_report_pdf(request: HttpRequest, year: int) -> HttpResponse:
+def annual_report_pdf(request: HttpRequest, year: int) -> HttpResponseBase:
     pdf = public_services.report_pdf_current(kind=ReportPdf.Kind.ANNUAL, key=str(year))
     if pdf is None:
         raise Http404(f"No trial was published for {year}.")

@@ -58,7 +58,7 @@ def test_the_annual_page_shows_figures_groups_suspensions_and_complaints(
     assert "42,800" in html
     assert reverse("public:annual_report_pdf", args=[year]) in html
     # The marked place for issue 5's figures is there even before they exist.
-    assert 'id="fairness"' in html
+    assert 'id="fairness"' in html and "Who the trials scanned, by community" in html
 
 
 def test_a_year_without_trials_is_a_404(client: Any, db: None):
