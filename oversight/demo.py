@@ -484,6 +484,53 @@ def seed_deployments(users: dict[str, Any]) -> list[Deployment]:
     return made
 
 
+def seed_questions(users: dict[str, Any]) -> None:
+    """Public questions on published notices: one answered, one waiting, one removed."""
+    from deployments import public_services as ps
+    from deployments.models import PublicQuestion, State
+
+    if PublicQuestion.objects.exists():
+        return
+    reported = Deployment.objects.filter(state=State.REPORT_PUBLISHED).order_by("id").first()
+    upcoming = (
+        Deployment.objects.filter(state=State.APPROVED, starts_at__gt=timezone.now())
+        .order_by("starts_at")
+        .first()
+    )
+    moderator = users["moderator"]
+    if reported is not None:
+        answered = ps.question_submit(
+            deployment=reported,
+            text="Was anyone stopped because the system got it wrong?",
+            name="Jordan",
+            email="jordan@example.org",
+            address="demo-1",
+        )
+        ps.question_publish(
+            question=answered,
+            by=moderator,
+            answer="Yes, once. The operator checked the alert, the person was spoken to for two "
+            "minutes and went on their way; it is counted as a false alert, confirmed.",
+        )
+        removed = ps.question_submit(
+            deployment=reported,
+            text="My neighbour at number 12 is wanted, why did you not catch him?",
+            address="demo-2",
+        )
+        ps.question_remove(
+            question=removed,
+            by=moderator,
+            reason="It named a private individual. Please report crime through the usual channels.",
+        )
+    if upcoming is not None:
+        ps.question_submit(
+            deployment=upcoming,
+            text="<b>Will there be signs</b> before people reach the cameras?",
+            name="Sam",
+            address="demo-3",
+        )
+
+
 @transaction.atomic
 def seed_demo(*, password: str) -> dict[str, Any]:
     users = seed_users(password)
@@ -491,6 +538,7 @@ def seed_demo(*, password: str) -> dict[str, Any]:
     seed_places()
     made = seed_deployments(users)
     evaluation = seed_evaluation(users)
+    seed_questions(users)
     return {"users": users, "deployments": made, "evaluation": evaluation}
 
 
