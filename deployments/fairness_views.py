@@ -15,6 +15,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from legal.models import DocumentVersion, EngineEvaluation
+
 from .demographics import ATTRIBUTION, DATASET_NAME, OGL_URL
 from .fairness import (
     Exposure,
@@ -146,7 +148,12 @@ def fairness(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     limit = disparity_limit()
     reference = reference_population()
-    context: dict[str, Any] = {"limit": limit, "source": _source(), "now": now}
+    context: dict[str, Any] = {
+        "limit": limit,
+        "source": _source(),
+        "now": now,
+        "evaluation": published_evaluation(),
+    }
     if reference is not None:
         current = portfolio(at=now, reference=reference)
         context.update(
@@ -165,6 +172,20 @@ def fairness(request: HttpRequest) -> HttpResponse:
             else None,
         )
     return render(request, "fairness/public.html", context)
+
+
+def published_evaluation() -> EngineEvaluation | None:
+    """The latest engine evaluation attached to a published equality impact assessment.
+
+    Only its aggregate figures go on the public page: never the image set's file names or
+    person identifiers (the excluded list).
+    """
+    return (
+        EngineEvaluation.objects.filter(attached_to__status=DocumentVersion.Status.PUBLISHED)
+        .select_related("attached_to__document")
+        .order_by("-created_at", "-pk")
+        .first()
+    )
 
 
 def form_context(deployment: Deployment | None) -> dict[str, Any]:

@@ -67,3 +67,43 @@ def test_the_public_navigation_links_to_the_fairness_page(client, db):
     page = client.get(reverse("public:home")).content.decode()
 
     assert f'href="{reverse("public:fairness")}"' in page
+
+
+def test_an_evaluation_attached_to_the_published_assessment_shows_without_file_names(
+    client, census, actors, documents
+):
+    from legal.evaluations import evaluation_attach, evaluation_record
+    from legal.models import Document
+
+    from .test_threshold_guard import make_evaluation
+
+    source = make_evaluation("0.500")
+    evaluation = evaluation_record(
+        manifest_name="custody-set.csv",
+        manifest_sha256="0" * 64,
+        engine_version="test",
+        results=source.results,
+        excluded=[
+            {
+                "line": 3,
+                "image": "PRIVATE-FILE-NAME.jpg",
+                "person": "PRIVATE-PERSON-ID",
+                "group": "A",
+                "reason_code": "no_face",
+                "reason": "No face was found in the image.",
+            }
+        ],
+    )
+    evaluation_attach(
+        evaluation=evaluation,
+        version=documents[Document.Kind.EQUALITY_IMPACT],
+        by=actors.legal_officer,
+    )
+
+    page = client.get(reverse("public:fairness")).content.decode()
+
+    assert "Does the software make more mistakes for some groups?" in page
+    assert "Up to a threshold of <strong>0.500</strong>" in page
+    assert "PRIVATE-FILE-NAME" not in page
+    assert "PRIVATE-PERSON-ID" not in page
+    assert "custody-set.csv" not in page
