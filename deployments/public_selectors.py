@@ -107,6 +107,12 @@ def home_sections(*, at: datetime | None = None) -> dict[str, Any]:
         "next_trial": upcoming[0] if upcoming else None,
         "upcoming": upcoming,
         "recent": list(trials.filter(ends_at__lte=at).order_by("-ends_at", "-id")[:6]),
+        "suspended": list(
+            trials.filter(PublicStatus.condition(PublicStatus.SUSPENDED, at)).order_by(
+                "-suspended_at", "-id"
+            )[:6]
+        ),
+        "watchlist_retention_hours": settings.OVERSIGHT_WATCHLIST_RETENTION_HOURS,
         "counts": trials.aggregate(
             total=Count("id"), with_results=Count("id", filter=Q(state=State.REPORT_PUBLISHED))
         ),
