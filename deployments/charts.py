@@ -61,10 +61,10 @@ class Bar:
 
 
 def _hbar_chart(
-    *, title: str, desc: str, groups: list[tuple[str, list[Bar]]], width: int = 640
+    *, title: str, desc: str, groups: list[tuple[str, list[Bar]]], width: int = 520
 ) -> SafeString:
     """Horizontal bars in labelled groups; the value is printed at the end of each bar."""
-    label_w, value_w, bar_h, gap, group_gap, top = 250, 70, 22, 8, 30, 10
+    label_w, value_w, bar_h, gap, group_gap, top = 200, 64, 22, 8, 30, 10
     chart_id = _slug(title)
     plot_w = width - label_w - value_w
     largest = max((b.value for _, bars in groups for b in bars), default=0) or 1
@@ -73,7 +73,7 @@ def _hbar_chart(
     for heading, bars in groups:
         rows.append(
             format_html(
-                '<text x="0" y="{}" font-weight="700" fill="{}" font-size="14">{}</text>',
+                '<text x="0" y="{}" font-weight="700" fill="{}" font-size="15">{}</text>',
                 y + 14,
                 INK,
                 heading,
@@ -85,9 +85,9 @@ def _hbar_chart(
             fill = f"url(#{chart_id}-hatch)" if bar.hatched else bar.colour
             rows.append(
                 format_html(
-                    '<g><text x="0" y="{}" fill="{}" font-size="13">{}</text>'
+                    '<g><text x="0" y="{}" fill="{}" font-size="14">{}</text>'
                     '<rect x="{}" y="{}" width="{}" height="{}" fill="{}" stroke="{}"/>'
-                    '<text x="{}" y="{}" fill="{}" font-size="13">{}</text></g>',
+                    '<text x="{}" y="{}" fill="{}" font-size="14">{}</text></g>',
                     y + 16,
                     INK,
                     bar.label,

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -212,8 +213,21 @@ def _report_html(kind: str, key: str) -> str | None:
     raise ValueError(f"Unknown report kind {kind!r}")
 
 
+PDF_STYLESHEET = Path(settings.BASE_DIR) / "static" / "css" / "pdf.css"
+
+
 def _source_hash(html: str) -> str:
-    return hashlib.sha256(html.encode("utf-8")).hexdigest()
+    """What the PDF is made from: its HTML, its stylesheet and the renderer's version.
+
+    The stylesheet is fetched while rendering, so a change to it would not show in the HTML;
+    hashing it too means a restyled report is rendered again rather than served stale.
+    """
+    from weasyprint import __version__ as weasyprint_version
+
+    digest = hashlib.sha256(html.encode("utf-8"))
+    digest.update(PDF_STYLESHEET.read_bytes())
+    digest.update(weasyprint_version.encode())
+    return digest.hexdigest()
 
 
 def _is_current(stored: ReportPdf | None, source_hash: str) -> bool:

@@ -122,3 +122,16 @@ def test_the_stored_pdf_is_tagged_and_carries_its_hash(reported_trial: Any):
     data = stored.file.read()
     assert hashlib.sha256(data).hexdigest() == stored.sha256
     assert "/StructTreeRoot" in PdfReader(BytesIO(data)).trailer["/Root"]
+
+
+def test_a_restyled_report_is_rendered_again(
+    reported_trial: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+):
+    stylesheet = tmp_path / "pdf.css"
+    stylesheet.write_text("body { color: black; }")
+    monkeypatch.setattr(ps, "PDF_STYLESHEET", stylesheet)
+    first = ps.report_pdf_refresh(kind=ReportPdf.Kind.TRIAL, key=reported_trial.reference)
+    stylesheet.write_text("body { color: navy; }")
+    second = ps.report_pdf_refresh(kind=ReportPdf.Kind.TRIAL, key=reported_trial.reference)
+    assert first is not None and second is not None
+    assert second.source_hash != first.source_hash
