@@ -8,8 +8,11 @@ class DeploymentsConfig(AppConfig):
 
     def ready(self) -> None:
         # Importing fairness registers its exposure check with the submission policy.
-        from . import fairness  # noqa: F401
-        from . import public_services, signals
+        from . import (
+            fairness,  # noqa: F401
+            public_services,
+            signals,
+        )
 
         # Regenerate the public PDFs after any change to a deployment's public record.
         signals.deployment_changed.connect(

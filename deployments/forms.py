@@ -84,10 +84,15 @@ class DeploymentForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["site"].queryset = Site.objects.select_related("area")
-        self.fields["use_case"].queryset = UseCase.objects.filter(is_active=True)
+        site, use_case = self.fields["site"], self.fields["use_case"]
+        assert isinstance(site, forms.ModelChoiceField)
+        assert isinstance(use_case, forms.ModelChoiceField)
+        site.queryset = Site.objects.select_related("area")
+        use_case.queryset = UseCase.objects.filter(is_active=True)
         for name in ("starts_at", "ends_at"):
-            self.fields[name].input_formats = [DATETIME_FORMAT, "%Y-%m-%d %H:%M"]
+            field = self.fields[name]
+            assert isinstance(field, forms.DateTimeField)
+            field.input_formats = [DATETIME_FORMAT, "%Y-%m-%d %H:%M"]
         # A draft may be saved half-filled, but these are needed before it can be submitted:
         # the form does not call them optional.
         for name in REQUIRED_FIELDS:
@@ -97,7 +102,7 @@ class DeploymentForm(forms.ModelForm):
         return [(title, [self[name] for name in names]) for title, names in self.SECTIONS]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         start, end = data.get("starts_at"), data.get("ends_at")
         if start and end and end <= start:
             self.add_error("ends_at", "The end must be after the start.")
@@ -107,7 +112,7 @@ class DeploymentForm(forms.ModelForm):
         return {name: self.cleaned_data[name] for name in EDITABLE_FIELDS}
 
 
-def attach_problems(form: forms.Form, error: PreconditionsFailed) -> None:
+def attach_problems(form: forms.BaseForm, error: PreconditionsFailed) -> None:
     """Show a service's refusals on the fields they name (or at the top of the form)."""
     for field, messages in error.problems.items():
         for message in messages:
@@ -167,7 +172,7 @@ class ReviewForm(forms.Form):
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if (
             data.get("decision") == Review.Decision.APPROVE_WITH_CONDITIONS
             and not (data.get("conditions") or "").strip()

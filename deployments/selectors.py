@@ -72,7 +72,7 @@ def dashboard_for(user: Any) -> dict[str, Any]:
             deployment=OuterRef("pk"), reviewer=user, revision=OuterRef("revision")
         )
         sections["to_review"] = (
-            visible.filter(state=State.AUTHORISED, _reviewable=True)
+            visible.filter(_holds(user, "review_deployment"), state=State.AUTHORISED)
             .annotate(_done=Exists(reviewed))
             .filter(_done=False)
         )
@@ -90,7 +90,7 @@ def dashboard_for(user: Any) -> dict[str, Any]:
         sections["reports_to_publish"] = visible.filter(state=State.COMPLETED)
     if Role.OPERATOR in roles:
         sections["to_operate"] = visible.filter(
-            _operable=True, state=State.APPROVED, ends_at__gt=now
+            _holds(user, "operate_deployment"), state=State.APPROVED, ends_at__gt=now
         ).order_by("starts_at")
     sections["live_now"] = visible.filter(state=State.APPROVED, starts_at__lte=now, ends_at__gt=now)
     sections["quorum"] = settings.OVERSIGHT_PANEL_QUORUM

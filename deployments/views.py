@@ -161,7 +161,7 @@ def deployment_detail(request: HttpRequest, reference: str) -> HttpResponse:
 
 @dataclass(frozen=True)
 class Action:
-    form_class: type[forms.Form]
+    form_class: type[forms.BaseForm]
     run: Callable[[Deployment, Any, dict[str, Any]], Any]
     done: str
 
@@ -280,7 +280,7 @@ def deployment_action(request: HttpRequest, reference: str, action: str) -> Http
     )
 
 
-def _action_context(deployment: Deployment, form: forms.Form, action: str) -> dict[str, Any]:
+def _action_context(deployment: Deployment, form: forms.BaseForm, action: str) -> dict[str, Any]:
     context: dict[str, Any] = {
         "deployment": deployment,
         "form": form,

@@ -185,10 +185,10 @@ DOCUMENT_BODIES = {
 def seed_legal(users: dict[str, Any]) -> None:
     legal = users["legal"]
     instruments = {}
-    for citation, kind, title, summary, url in INSTRUMENTS:
+    for citation, instrument_kind, title, summary, url in INSTRUMENTS:
         instruments[citation], _ = Instrument.objects.get_or_create(
             citation=citation,
-            defaults={"kind": kind, "title": title, "summary": summary, "url": url},
+            defaults={"kind": instrument_kind, "title": title, "summary": summary, "url": url},
         )
     for kind, title in DOCUMENTS.items():
         document, _ = Document.objects.get_or_create(kind=kind, defaults={"title": title})

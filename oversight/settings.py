@@ -105,7 +105,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": VAR_DIR / "oversight.sqlite3",
+            "NAME": str(VAR_DIR / "oversight.sqlite3"),
             # Wait for a writer rather than failing with "database is locked".
             "OPTIONS": {"timeout": 20},
         }
