@@ -30,9 +30,7 @@ public_urlpatterns = [
     ),
     path("reports/", public_views.annual_report_index, name="annual_report_index"),
     path("reports/<int:year>/", public_views.annual_report_page, name="annual_report"),
-    path(
-        "reports/<int:year>/report.pdf", public_views.annual_report_pdf, name="annual_report_pdf"
-    ),
+    path("reports/<int:year>/report.pdf", public_views.annual_report_pdf, name="annual_report_pdf"),
     path("open-data/", public_views.open_data_index, name="open_data"),
     path("open-data/deployments.csv", public_views.open_data_csv, name="open_data_csv"),
     path("open-data/deployments.json", public_views.open_data_json, name="open_data_json"),
