@@ -24,7 +24,7 @@ from oversight.roles import Role, ensure_role_groups
 _serial = count(1)
 
 
-def make_user(username: str, *roles: Role, password: str = "pw-for-tests-only") -> Any:
+def make_user(username: str, *roles: Role, password: str = "pw-for-tests-only") -> Any:  # noqa: S107
     ensure_role_groups()
     user = get_user_model().objects.create_user(
         username=username, password=password, first_name=username.title()
