@@ -243,3 +243,14 @@ def test_story_from_request_to_published_report(
     public.screenshot(path=str(SCREENSHOTS / "annual-report.png"), full_page=True)
     for name in ("notice.png", "report.png"):
         assert (SCREENSHOTS / name).stat().st_size > 0
+
+
+def test_a_missing_browser_fails_under_ci_and_skips_elsewhere(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="broken build"):
+        _unavailable("/usr/bin/chromium is missing")
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception, match="apt-get install -y chromium"):
+        _unavailable("/usr/bin/chromium is missing")
