@@ -207,6 +207,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL") or "INFO"},
+    # Pillow logs every EXIF tag of every image it decodes at DEBUG: camera frames of people
+    # who match no one must not reach a log, whatever LOG_LEVEL says (matching/, privacy).
+    "loggers": {"PIL": {"level": "INFO"}},
 }
 
 # --- Policy. The force's limits, enforced by the register and the gate. ---------------------
@@ -224,6 +227,21 @@ OVERSIGHT_WATCHLIST_RETENTION_HOURS = env_int("OVERSIGHT_WATCHLIST_RETENTION_HOU
 OVERSIGHT_ALERT_CROP_RETENTION_DAYS = env_int("OVERSIGHT_ALERT_CROP_RETENTION_DAYS", 31)
 OVERSIGHT_MAX_IMAGE_BYTES = env_int("OVERSIGHT_MAX_IMAGE_BYTES", 20 * 1024 * 1024)
 OVERSIGHT_MAX_IMAGE_PIXELS = env_int("OVERSIGHT_MAX_IMAGE_PIXELS", 40_000_000)
+
+# The engine (matching/). Frames are detected on a copy scaled by this factor, at this upsample.
+# dlib's HOG window is 80 pixels, so at 1.0 and 0 it finds faces down to about 80 pixels
+# across, a quarter of the cost of upsample 1 (DESIGN.md's measurements). A camera whose faces
+# are always larger can use 0.5: four times faster again, but faces under about 160 pixels are
+# missed, silently. Encoding always uses the full-resolution pixels.
+OVERSIGHT_DETECTION_SCALE = env_float("OVERSIGHT_DETECTION_SCALE", 1.0)
+OVERSIGHT_DETECTION_UPSAMPLE = env_int("OVERSIGHT_DETECTION_UPSAMPLE", 0)
+# Enrolment looks harder (full resolution, one upsample), so that a second, smaller face in a
+# watchlist image is found and the image refused rather than enrolled as the wrong person.
+OVERSIGHT_ENROL_UPSAMPLE = env_int("OVERSIGHT_ENROL_UPSAMPLE", 1)
+# Largest request body the frames API accepts (one JPEG or PNG); larger gets 413.
+OVERSIGHT_API_MAX_FRAME_BYTES = env_int("OVERSIGHT_API_MAX_FRAME_BYTES", 8 * 1024 * 1024)
+# A run's API token expires after this many hours, or at the end of the deployment if sooner.
+OVERSIGHT_RUN_TOKEN_HOURS = env_int("OVERSIGHT_RUN_TOKEN_HOURS", 12)
 
 # Fairness (deployments/fairness.py, matching/evaluation.py). A group's share of the faces the
 # portfolio scans over its share of the population above this ratio flags a request. 1.25 is

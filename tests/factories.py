@@ -126,9 +126,41 @@ def record_approvals(deployment: Deployment, chair: Any, *reviewers: Any) -> Non
         )
 
 
+def give_watchlist(deployment: Deployment, *, entries: int = 1, seed: int = 0) -> list[Any]:
+    """Enrolled watchlist entries with synthetic encodings, made through the ORM: the chair's
+    sign-off needs a watchlist, and most tests need no face image to have one."""
+    from matching.models import Watchlist, WatchlistEntry
+    from matching.samples import synthetic_encodings
+
+    watchlist, _ = Watchlist.objects.get_or_create(deployment=deployment)
+    categories = deployment.watchlist_categories or deployment.use_case.allowed_categories
+    made = []
+    for index, encoding in enumerate(synthetic_encodings(entries, seed=seed + deployment.pk)):
+        made.append(
+            WatchlistEntry.objects.create(
+                watchlist=watchlist,
+                subject_reference=f"SYN-{deployment.pk}-{seed}-{index + 1}",
+                category=categories[0],
+                image_provenance="Synthetic encoding made by the tests; no image.",
+                legal_basis="Test data.",
+                added_by=deployment.created_by,
+                encoding=encoding.astype("<f8").tobytes(),
+                status=WatchlistEntry.Status.ENROLLED,
+                enrolled_at=timezone.now(),
+            )
+        )
+    return made
+
+
 def to_approved(deployment: Deployment, actors: Any) -> Deployment:
     to_authorised(deployment, actors.planner, actors.authoriser)
     record_approvals(deployment, actors.chair, actors.panel_a, actors.panel_b)
+    from matching.models import WatchlistEntry
+
+    if not WatchlistEntry.objects.filter(
+        watchlist__deployment=deployment, status__in=WatchlistEntry.ACTIVE
+    ).exists():
+        give_watchlist(deployment)
     ds.deployment_sign_off(deployment=deployment, by=actors.chair, statement="Approved.")
     deployment.refresh_from_db()
     return deployment

@@ -134,6 +134,7 @@ def test_story_from_request_to_published_report(
     deployment = Deployment.objects.get(site=site)
     ref = deployment.reference
     assert deployment.state == State.SUBMITTED
+    factories.give_watchlist(deployment)  # sign-off needs an enrolled watchlist (issue 3)
 
     # 2. The authorising officer authorises it.
     authoriser = story.person("authoriser")

@@ -24,6 +24,7 @@ def test_two_sign_offs_at_once_approve_it_exactly_once(actors):
         factories.make_draft(actors.planner), actors.planner, actors.authoriser
     )
     factories.record_approvals(deployment, actors.chair, actors.panel_a, actors.panel_b)
+    factories.give_watchlist(deployment)  # sign-off needs an enrolled watchlist (issue 3)
 
     barrier = threading.Barrier(2)
     outcomes: list[str] = []

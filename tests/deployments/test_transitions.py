@@ -202,6 +202,7 @@ def test_sign_off_needs_the_quorum(actors, authorised, settings):
     with pytest.raises(TransitionNotAllowed, match="needs 2 approvals"):
         ds.deployment_sign_off(deployment=authorised, by=actors.chair, statement="Approved.")
     factories.record_approvals(authorised, actors.chair, actors.panel_b)
+    factories.give_watchlist(authorised)  # sign-off needs an enrolled watchlist (issue 3)
     ds.deployment_sign_off(deployment=authorised, by=actors.chair, statement="Approved.")
     authorised.refresh_from_db()
     assert authorised.state == State.APPROVED

@@ -3,15 +3,76 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 # Imported before any test module can import face_recognition itself: with a broken models
 # package the library would quit() with status 0 and the run would look green (see engine.py).
-from matching import engine  # noqa: F401
+from matching import engine
 from matching.samples import ensure_sample_faces
 
 
 @pytest.fixture(scope="session")
 def sample_faces() -> Path:
     return ensure_sample_faces()
+
+
+# -- The engine inside the register (issue 3): watchlists, the gate, runs, alerts. ------------
+
+ENROLMENT_LIMITS = {"max_bytes": 20 * 1024 * 1024, "max_pixels": 40_000_000}
+
+
+@pytest.fixture(scope="session")
+def face_encodings(sample_faces: Path) -> dict[str, object]:
+    """The encoding of each one-face sample photograph, found as enrolment finds it, once."""
+    encodings = {}
+    for name in ("obama.jpg", "biden.jpg"):
+        image = engine.load_image(sample_faces / name, **ENROLMENT_LIMITS)
+        locations = engine.detect_faces(image, upsample=1)
+        assert len(locations) == 1, name
+        encodings[name] = engine.encode_faces(image, locations)[0]
+    return encodings
+
+
+@pytest.fixture
+def live(actors: Any, documents: Any, sample_faces: Path, face_encodings: Any) -> Any:
+    """An approved deployment inside its window, its notice public for two days, the operator
+    assigned, and obama.jpg enrolled as W-OBAMA-1."""
+    from datetime import timedelta
+
+    from deployments import services as ds
+    from tests import factories
+
+    deployment = factories.make_draft(actors.planner)
+    enrol_directly(deployment, sample_faces / "obama.jpg", face_encodings["obama.jpg"], "W-OBAMA-1")
+    factories.to_approved(deployment, actors)
+    deployment = factories.backdate(deployment, timedelta(days=2, hours=1))
+    ds.operator_assign(deployment=deployment, operator=actors.operator, by=actors.authoriser)
+    return deployment
+
+
+def enrol_directly(deployment: Any, image_path: Path, encoding: Any, reference: str) -> Any:
+    """An enrolled entry made through the ORM with a known encoding: for tests about what
+    happens after enrolment, without paying for enrolment each time."""
+    from django.core.files import File
+    from django.utils import timezone
+
+    from matching.models import Watchlist, WatchlistEntry
+
+    watchlist, _ = Watchlist.objects.get_or_create(deployment=deployment)
+    entry = WatchlistEntry(
+        watchlist=watchlist,
+        subject_reference=reference,
+        category=deployment.watchlist_categories[0],
+        image_provenance="Sample photograph from the face_recognition 1.3.0 distribution.",
+        legal_basis="Test data.",
+        added_by=deployment.created_by,
+        encoding=encoding.astype("<f8").tobytes(),
+        status=WatchlistEntry.Status.ENROLLED,
+        enrolled_at=timezone.now(),
+    )
+    with open(image_path, "rb") as handle:
+        entry.image.save("upload", File(handle), save=False)
+    entry.save()
+    return entry

@@ -77,6 +77,7 @@ def marked_trial(actors: Any, documents: Any) -> Any:
             reasons="Published reasons.",
             private_notes="MARKERprivatenote about the informant",
         )
+    factories.give_watchlist(trial)  # sign-off needs an enrolled watchlist (issue 3)
     ds.deployment_sign_off(deployment=trial, by=chair, statement="Approved.")
     ds.operator_assign(deployment=trial, operator=operator, by=authoriser)
     trial.refresh_from_db()

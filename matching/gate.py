@@ -1,0 +1,180 @@
+"""The gate: whether the register lets this deployment's engine run now.
+
+`gate_check` is called before a run starts and before every batch of frames, so no face is
+matched unless every answer below is yes at that moment. A refusal raises `GateClosed` with a
+code for programs and a message for people, and is written to the audit trail. The permits
+are not audited one by one (one per batch would drown the trail); runs record their start
+and stop instead.
+
+The audit event of a refusal is written in the caller's transaction: callers check the gate
+outside their own `transaction.atomic` blocks, so that the refusal they raise does not roll
+its own audit event back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any, NoReturn
+
+from django.conf import settings
+from django.utils import timezone
+
+from audit.services import audit_record
+from deployments.models import Deployment, State
+from legal.models import DocumentVersion
+from oversight.errors import DomainError
+
+from .selectors import watchlist_fingerprint
+
+
+class GateClosed(DomainError):
+    """The register does not let this deployment's engine run now; `code` says why."""
+
+    code = "gate_closed"
+
+    def __init__(self, reason_code: str, message: str) -> None:
+        super().__init__(message, code=reason_code)
+        self.reason_code = reason_code
+
+
+# The reason codes, in the order the gate asks its questions.
+NOT_APPROVED = "not_approved"
+SUSPENDED = "suspended"
+OUTSIDE_WINDOW = "outside_window"
+NOTICE_TOO_RECENT = "notice_too_recent"
+DOCUMENT_NOT_CURRENT = "document_not_current"
+WATCHLIST_CHANGED = "watchlist_changed"
+THRESHOLD_LOOSENED = "threshold_loosened"
+
+
+@dataclass(frozen=True)
+class Permit:
+    """The gate's yes: valid for one batch, at the threshold and watchlist approved."""
+
+    deployment_id: int
+    at: datetime
+    threshold: float
+    watchlist_fingerprint: str
+
+
+class _Refusal(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        self.code, self.message = code, message
+
+
+def _refuse(code: str, message: str) -> NoReturn:
+    raise _Refusal(code, message)
+
+
+def gate_check(*, deployment: Deployment, at: datetime, actor: Any = "gate") -> Permit:
+    """Return a permit to match faces for `deployment` at `at`, or raise `GateClosed`.
+
+    Reads the deployment afresh, so a suspension committed a moment ago is seen. A refusal is
+    written to the audit trail with `actor` (the operator starting a run, or "gate").
+    """
+    deployment = Deployment.objects.get(pk=deployment.pk)
+    try:
+        return _decide(deployment, at)
+    except _Refusal as refusal:
+        audit_record(
+            actor=actor,
+            action="gate.refused",
+            obj=deployment,
+            details={"reason_code": refusal.code, "reason": refusal.message, "at": at.isoformat()},
+        )
+        raise GateClosed(refusal.code, refusal.message) from None
+
+
+def gate_preview(*, deployment: Deployment, at: datetime) -> GateClosed | None:
+    """What the gate would answer now, for the operator console; not audited, and no permit.
+
+    Nothing may match faces on the strength of a preview: only `gate_check` gives a permit.
+    """
+    try:
+        _decide(Deployment.objects.get(pk=deployment.pk), at)
+    except _Refusal as refusal:
+        return GateClosed(refusal.code, refusal.message)
+    return None
+
+
+def _decide(deployment: Deployment, at: datetime) -> Permit:
+    ref = deployment.reference
+    if deployment.state == State.SUSPENDED:
+        _refuse(
+            SUSPENDED,
+            f"{ref} is suspended: {deployment.suspension_reason} The engine may not run until "
+            "the panel chair lifts the suspension.",
+        )
+    if deployment.state != State.APPROVED:
+        _refuse(
+            NOT_APPROVED,
+            f"{ref} is not approved (it is {deployment.get_state_display().lower()}): the "
+            "engine runs only for a deployment the ethics panel chair has signed off, until it "
+            "ends.",
+        )
+    if deployment.starts_at is None or deployment.ends_at is None:
+        _refuse(OUTSIDE_WINDOW, f"{ref} has no authorised window.")
+    if at < deployment.starts_at:
+        _refuse(
+            OUTSIDE_WINDOW,
+            f"{ref} has not started: its window opens at {_when(deployment.starts_at)}, and "
+            "the engine may not run before then.",
+        )
+    if at >= deployment.ends_at:
+        _refuse(
+            OUTSIDE_WINDOW,
+            f"{ref} has ended: its window closed at {_when(deployment.ends_at)}, and the engine "
+            "may not run after it.",
+        )
+    lead = timedelta(hours=settings.OVERSIGHT_NOTICE_LEAD_HOURS)
+    published = deployment.notice_published_at
+    if published is None or at < published + lead:
+        since = (
+            "has not been published" if published is None else f"was published {_when(published)}"
+        )
+        _refuse(
+            NOTICE_TOO_RECENT,
+            f"The public notice of {ref} {since}; the policy requires it to be public for "
+            f"{settings.OVERSIGHT_NOTICE_LEAD_HOURS} hours before the engine runs.",
+        )
+    stale = [
+        v
+        for v in deployment.pinned_documents.select_related("document")
+        if v.status != DocumentVersion.Status.PUBLISHED
+    ]
+    if stale:
+        names = "; ".join(f"{v} is {v.get_status_display().lower()}" for v in stale)
+        _refuse(
+            DOCUMENT_NOT_CURRENT,
+            f"A legal document {ref} was approved on is no longer current ({names}). The "
+            "deployment needs a new request approved on the current documents.",
+        )
+    current = watchlist_fingerprint(deployment=deployment)
+    if not deployment.watchlist_fingerprint or current != deployment.watchlist_fingerprint:
+        _refuse(
+            WATCHLIST_CHANGED,
+            f"The watchlist of {ref} has changed since the panel approved it (an entry was "
+            "added, removed or purged). The engine runs only against the approved watchlist.",
+        )
+    threshold = deployment.match_threshold
+    approved = deployment.approved_threshold
+    ceiling = Decimal(str(settings.OVERSIGHT_MAX_MATCH_THRESHOLD))
+    if threshold is None or approved is None or threshold > approved or threshold > ceiling:
+        _refuse(
+            THRESHOLD_LOOSENED,
+            f"The match threshold of {ref} ({threshold}) is looser than the one approved "
+            f"({approved}) or the policy's limit ({ceiling}). A looser threshold raises more "
+            "false alerts; set it back before running.",
+        )
+    return Permit(
+        deployment_id=deployment.pk,
+        at=at,
+        threshold=float(threshold),
+        watchlist_fingerprint=current,
+    )
+
+
+def _when(moment: datetime) -> str:
+    return timezone.localtime(moment).strftime("%H:%M on %-d %B %Y")

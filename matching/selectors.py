@@ -1,0 +1,186 @@
+"""Reads of the engine's records: the watchlist's fingerprint, the pages' lists, who sees what.
+
+Query counts do not grow with the number of entries, runs or alerts shown.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from deployments.models import Deployment, DeploymentUserObjectPermission, State
+from oversight.roles import Role, has_role
+
+from .models import Alert, Run, WatchlistEntry
+
+_FINGERPRINT_VERSION = b"oversight-watchlist-v1\n"
+
+
+def watchlist_fingerprint(*, deployment: Deployment) -> str:
+    """SHA-256 over the watchlist's active entries (enrolling or enrolled) and their encodings.
+
+    Any entry added, removed, re-categorised or re-encoded, and any encoding purged, changes
+    it. The chair's sign-off pins it on the deployment and the gate compares it before every
+    batch. Each field is length-prefixed, so no two different watchlists hash the same bytes.
+    """
+    digest = hashlib.sha256(_FINGERPRINT_VERSION)
+    rows = (
+        WatchlistEntry.objects.filter(
+            watchlist__deployment=deployment, status__in=WatchlistEntry.ACTIVE
+        )
+        .order_by("pk")
+        .values_list("pk", "subject_reference", "category", "status", "encoding")
+    )
+    for pk, reference, category, status, encoding in rows:
+        for part in (str(pk).encode(), reference.encode(), category.encode(), status.encode()):
+            digest.update(len(part).to_bytes(4, "big") + part)
+        data = bytes(encoding) if encoding else b""
+        digest.update(len(data).to_bytes(4, "big") + data)
+    return digest.hexdigest()
+
+
+# --- who may do what ---------------------------------------------------------------------------
+def is_planner_of(deployment: Deployment, user: Any) -> bool:
+    return has_role(user, Role.PLANNER) and user.has_perm(
+        "deployments.change_deployment", deployment
+    )
+
+
+def is_operator_of(deployment: Deployment, user: Any) -> bool:
+    return has_role(user, Role.OPERATOR) and user.has_perm(
+        "deployments.operate_deployment", deployment
+    )
+
+
+def may_see_watchlist_images(deployment: Deployment, user: Any) -> bool:
+    """The planner who built the watchlist and the operators who adjudicate against it."""
+    return is_planner_of(deployment, user) or is_operator_of(deployment, user)
+
+
+# --- pages -------------------------------------------------------------------------------------
+def watchlist_entries(deployment: Deployment) -> QuerySet[WatchlistEntry]:
+    return (
+        WatchlistEntry.objects.filter(watchlist__deployment=deployment)
+        .select_related("added_by", "removed_by")
+        .defer("encoding")
+        .order_by("-added_at", "-pk")
+    )
+
+
+@dataclass
+class WatchlistSummary:
+    counts: dict[str, int] = field(default_factory=dict)
+    active: int = 0
+    cap: int | None = None
+    pinned: str = ""
+    current: str = ""
+    purged_at: Any = None
+
+    @property
+    def is_changed_since_approval(self) -> bool:
+        return bool(self.pinned) and self.pinned != self.current
+
+
+def watchlist_summary(deployment: Deployment) -> WatchlistSummary:
+    from django.conf import settings
+
+    from .models import Watchlist
+
+    counts = dict(
+        WatchlistEntry.objects.filter(watchlist__deployment=deployment)
+        .values_list("status")
+        .annotate(n=Count("pk"))
+        .values_list("status", "n")
+    )
+    watchlist = Watchlist.objects.filter(deployment=deployment).first()
+    cap = min(
+        deployment.watchlist_size_cap or settings.OVERSIGHT_MAX_WATCHLIST_SIZE,
+        settings.OVERSIGHT_MAX_WATCHLIST_SIZE,
+    )
+    return WatchlistSummary(
+        counts=counts,
+        active=sum(counts.get(s, 0) for s in WatchlistEntry.ACTIVE),
+        cap=cap,
+        pinned=deployment.watchlist_fingerprint,
+        current=watchlist_fingerprint(deployment=deployment),
+        purged_at=watchlist.purged_at if watchlist else None,
+    )
+
+
+def runs_of(deployment: Deployment) -> QuerySet[Run]:
+    return (
+        Run.objects.filter(deployment=deployment)
+        .select_related("operator")
+        .annotate(
+            alert_count=Count("alerts"),
+            pending_count=Count("alerts", filter=Q(alerts__verdict="")),
+        )
+        .order_by("-started_at", "-pk")
+    )
+
+
+def alerts_of(deployment: Deployment, *, pending: bool | None = None) -> QuerySet[Alert]:
+    alerts = Alert.objects.filter(run__deployment=deployment).select_related(
+        "entry", "run", "adjudicated_by"
+    )
+    if pending is True:
+        alerts = alerts.filter(verdict="")
+    elif pending is False:
+        alerts = alerts.exclude(verdict="")
+    # The console shows the oldest pending alert first: it has waited longest.
+    return alerts.order_by("seen_at", "pk") if pending else alerts.order_by("-seen_at", "-pk")
+
+
+def operated_deployments(user: Any) -> QuerySet[Deployment]:
+    """Deployments this operator holds the permission to run, with their pending alerts."""
+    if not has_role(user, Role.OPERATOR):
+        return Deployment.objects.none()
+    held = DeploymentUserObjectPermission.objects.filter(
+        user=user, permission__codename="operate_deployment"
+    ).values("content_object")
+    return (
+        Deployment.objects.filter(pk__in=held)
+        .select_related("site", "use_case")
+        .annotate(
+            pending_alerts=Count("runs__alerts", filter=Q(runs__alerts__verdict="")),
+        )
+        .order_by("-starts_at")
+    )
+
+
+def alert_for(user: Any, pk: int) -> Alert | None:
+    """The alert, if this person operates its deployment; None otherwise (shown as 404)."""
+    alert = (
+        Alert.objects.select_related("entry", "run__deployment", "run__operator")
+        .filter(pk=pk)
+        .first()
+    )
+    if alert is None or not is_operator_of(alert.run.deployment, user):
+        return None
+    return alert
+
+
+def engine_panel(deployment: Deployment, user: Any) -> dict[str, Any]:
+    """What the deployment page shows of the engine, by who is looking."""
+    planner = is_planner_of(deployment, user)
+    operator = is_operator_of(deployment, user)
+    context: dict[str, Any] = {
+        "deployment": deployment,
+        "is_planner": planner,
+        "is_operator": operator,
+        "summary": watchlist_summary(deployment),
+    }
+    if operator:
+        context["runs"] = list(runs_of(deployment)[:5])
+        context["pending"] = alerts_of(deployment, pending=True).count()
+        context["is_live"] = deployment.is_live(timezone.now())
+    context["watchlist_open"] = deployment.state in WATCHLIST_OPEN_STATES
+    return context
+
+
+# States in which the planner may still add entries: before the chair's sign-off.
+WATCHLIST_OPEN_STATES = (State.DRAFT, State.RETURNED, State.SUBMITTED, State.AUTHORISED)
