@@ -94,6 +94,9 @@ class WatchlistEntry(models.Model):
     )
     # 128 float64 values (1,024 bytes), little-endian; empty until enrolled and after purge.
     encoding = models.BinaryField(null=True, blank=True, editable=False)
+    # Where enrolment found the face, (top, right, bottom, left): the console shows the operator
+    # this face beside each alert's crop, at the same scale.
+    face_box = models.JSONField(null=True, blank=True, editable=False)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.ENROLLING)
     refusal_code = models.CharField(max_length=32, blank=True)
     refusal_reason = models.TextField(blank=True)

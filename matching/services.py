@@ -238,6 +238,7 @@ def watchlist_entry_add(
 @dataclass(frozen=True)
 class _Encoded:
     encoding: npt.NDArray[np.float64] | None = None
+    location: tuple[int, int, int, int] | None = None
     code: str = ""
     reason: str = ""
 
@@ -272,7 +273,7 @@ def _encode_for_enrolment(entry: WatchlistEntry) -> _Encoded:
             reason=f"{len(locations)} faces were found in the image, so the engine cannot tell "
             "which is the person. Upload an image of the person alone, or crop it to their face.",
         )
-    return _Encoded(encoding=encoding)
+    return _Encoded(encoding=encoding, location=locations[0])
 
 
 def watchlist_enrol(*, entry: WatchlistEntry) -> WatchlistEntry:
@@ -300,9 +301,10 @@ def watchlist_enrol(*, entry: WatchlistEntry) -> WatchlistEntry:
         deployment = locked.watchlist.deployment
         if result.encoding is not None:
             locked.encoding = result.encoding.astype("<f8").tobytes()
+            locked.face_box = list(result.location) if result.location else None
             locked.status = WatchlistEntry.Status.ENROLLED
             locked.enrolled_at = timezone.now()
-            locked.save(update_fields=["encoding", "status", "enrolled_at"])
+            locked.save(update_fields=["encoding", "face_box", "status", "enrolled_at"])
             audit_record(
                 actor="enrolment",
                 action="watchlist.entry_enrolled",
@@ -349,6 +351,7 @@ def watchlist_entry_remove(*, entry: WatchlistEntry, by: User, reason: str) -> W
     _delete_file(locked.image)
     locked.image = ""
     locked.encoding = None
+    locked.face_box = None
     locked.status = WatchlistEntry.Status.REMOVED
     locked.removed_at = timezone.now()
     locked.removed_by = by
@@ -837,8 +840,9 @@ def _purge_watchlist(pk: int, at: datetime, report: PurgeReport) -> None:
                 encodings += 1
             entry.image = ""
             entry.encoding = None
+            entry.face_box = None
             entry.purged_at = at
-            entry.save(update_fields=["image", "encoding", "purged_at"])
+            entry.save(update_fields=["image", "encoding", "face_box", "purged_at"])
         watchlist.purged_at = at
         watchlist.save(update_fields=["purged_at"])
         audit_record(

@@ -10,6 +10,8 @@ from deployments.urls import staff_urlpatterns as deployment_staff
 from legal import evaluation_views
 from legal.urls import public_urlpatterns as legal_public
 from legal.urls import staff_urlpatterns as legal_staff
+from matching.urls import api_urlpatterns as matching_api
+from matching.urls import staff_urlpatterns as matching_staff
 
 # Issue 5: the engine's evaluation reports (staff) and the exposure by group (public).
 evaluation_staff = [
@@ -35,11 +37,14 @@ staff_urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     *legal_staff,
     *evaluation_staff,
+    # Before the register's own: its catch-all deployments/<ref>/<action>/ would take these.
+    *matching_staff,
     *deployment_staff,
 ]
 
 urlpatterns = [
     path("staff/", include((staff_urlpatterns, "staff"))),
+    path("api/v1/", include((matching_api, "api"))),
     path("admin/", admin.site.urls),
     path("", include((deployment_public + legal_public + fairness_public, "public"))),
 ]

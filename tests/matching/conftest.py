@@ -24,19 +24,24 @@ ENROLMENT_LIMITS = {"max_bytes": 20 * 1024 * 1024, "max_pixels": 40_000_000}
 
 
 @pytest.fixture(scope="session")
-def face_encodings(sample_faces: Path) -> dict[str, object]:
-    """The encoding of each one-face sample photograph, found as enrolment finds it, once."""
-    encodings = {}
+def enrolled_faces(sample_faces: Path) -> dict[str, tuple[Any, Any]]:
+    """Where enrolment finds the face in each one-face photograph, and its encoding, once."""
+    found = {}
     for name in ("obama.jpg", "biden.jpg"):
         image = engine.load_image(sample_faces / name, **ENROLMENT_LIMITS)
         locations = engine.detect_faces(image, upsample=1)
         assert len(locations) == 1, name
-        encodings[name] = engine.encode_faces(image, locations)[0]
-    return encodings
+        found[name] = (locations[0], engine.encode_faces(image, locations)[0])
+    return found
+
+
+@pytest.fixture(scope="session")
+def face_encodings(enrolled_faces: dict[str, tuple[Any, Any]]) -> dict[str, Any]:
+    return {name: encoding for name, (_, encoding) in enrolled_faces.items()}
 
 
 @pytest.fixture
-def live(actors: Any, documents: Any, sample_faces: Path, face_encodings: Any) -> Any:
+def live(actors: Any, documents: Any, sample_faces: Path, enrolled_faces: Any) -> Any:
     """An approved deployment inside its window, its notice public for two days, the operator
     assigned, and obama.jpg enrolled as W-OBAMA-1."""
     from datetime import timedelta
@@ -45,14 +50,17 @@ def live(actors: Any, documents: Any, sample_faces: Path, face_encodings: Any) -
     from tests import factories
 
     deployment = factories.make_draft(actors.planner)
-    enrol_directly(deployment, sample_faces / "obama.jpg", face_encodings["obama.jpg"], "W-OBAMA-1")
+    box, encoding = enrolled_faces["obama.jpg"]
+    enrol_directly(deployment, sample_faces / "obama.jpg", encoding, "W-OBAMA-1", face_box=box)
     factories.to_approved(deployment, actors)
     deployment = factories.backdate(deployment, timedelta(days=2, hours=1))
     ds.operator_assign(deployment=deployment, operator=actors.operator, by=actors.authoriser)
     return deployment
 
 
-def enrol_directly(deployment: Any, image_path: Path, encoding: Any, reference: str) -> Any:
+def enrol_directly(
+    deployment: Any, image_path: Path, encoding: Any, reference: str, face_box: Any = None
+) -> Any:
     """An enrolled entry made through the ORM with a known encoding: for tests about what
     happens after enrolment, without paying for enrolment each time."""
     from django.core.files import File
@@ -69,6 +77,7 @@ def enrol_directly(deployment: Any, image_path: Path, encoding: Any, reference: 
         legal_basis="Test data.",
         added_by=deployment.created_by,
         encoding=encoding.astype("<f8").tobytes(),
+        face_box=list(face_box) if face_box else None,
         status=WatchlistEntry.Status.ENROLLED,
         enrolled_at=timezone.now(),
     )

@@ -70,7 +70,7 @@ def test_adding_an_entry_queues_its_enrolment_for_when_the_transaction_commits(
 
 
 def test_obama_jpg_enrols_with_its_encoding(
-    actors, draft, obama, face_encodings, django_capture_on_commit_callbacks, settings
+    actors, draft, obama, enrolled_faces, django_capture_on_commit_callbacks, settings
 ):
     with django_capture_on_commit_callbacks(execute=True):
         entry = add(draft, actors.planner, obama)
@@ -78,7 +78,9 @@ def test_obama_jpg_enrols_with_its_encoding(
     assert entry.status == WatchlistEntry.Status.ENROLLED
     assert entry.refusal_reason == ""
     assert len(bytes(entry.encoding)) == 128 * 8
-    np.testing.assert_allclose(entry.encoding_array(), face_encodings["obama.jpg"], atol=1e-9)
+    box, encoding = enrolled_faces["obama.jpg"]
+    np.testing.assert_allclose(entry.encoding_array(), encoding, atol=1e-9)
+    assert entry.face_box == list(box)
     # The image is kept, privately, for the operators to compare alerts with.
     assert entry.image and private_files(settings) == [Path(entry.image.path)]
     assert "upload" not in entry.image.name and "obama" not in entry.image.name
