@@ -363,6 +363,11 @@ def _through_panel(
 
 
 def _sign_off(deployment: Deployment, users: dict[str, Any]) -> Deployment:
+    # Sign-off pins the watchlist's fingerprint (issue 3): it is enrolled first, as a planner
+    # would have done while the request was with the panel.
+    from matching.demo import watchlist_seed
+
+    watchlist_seed(deployment, users["planner"])
     return ds.deployment_sign_off(
         deployment=deployment,
         by=users["chair"],
@@ -537,9 +542,24 @@ def seed_demo(*, password: str) -> dict[str, Any]:
     seed_legal(users)
     seed_places()
     made = seed_deployments(users)
+    engine = seed_watchlists(users)
     evaluation = seed_evaluation(users)
     seed_questions(users)
-    return {"users": users, "deployments": made, "evaluation": evaluation}
+    return {"users": users, "deployments": made, "evaluation": evaluation, "engine": engine}
+
+
+def seed_watchlists(users: dict[str, Any]) -> str:
+    """The engine's demo (issue 3): every signed-off deployment was given a watchlist before
+    its sign-off (`_sign_off`); here the live one gets a run with alerts for the operator's
+    console, and retention deletes the biometrics of the deployments that ended long ago."""
+    from matching.demo import alerts_seed
+    from matching.services import retention_purge
+
+    done = alerts_seed(users["operator"])
+    purged = retention_purge()
+    if purged.watchlists:
+        done += f" Retention deleted the watchlist images of {', '.join(purged.watchlists)}."
+    return done
 
 
 def seed_evaluation(users: dict[str, Any]) -> str:
