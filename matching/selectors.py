@@ -184,3 +184,13 @@ def engine_panel(deployment: Deployment, user: Any) -> dict[str, Any]:
 
 # States in which the planner may still add entries: before the chair's sign-off.
 WATCHLIST_OPEN_STATES = (State.DRAFT, State.RETURNED, State.SUBMITTED, State.AUTHORISED)
+
+
+def pending_alert_count(user: Any) -> int:
+    """Alerts waiting for adjudication on the deployments this operator runs."""
+    if not has_role(user, Role.OPERATOR):
+        return 0
+    held = DeploymentUserObjectPermission.objects.filter(
+        user=user, permission__codename="operate_deployment"
+    ).values("content_object")
+    return Alert.objects.filter(run__deployment__in=held, verdict="").count()

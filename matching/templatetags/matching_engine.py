@@ -19,3 +19,11 @@ register = template.Library()
 def engine_panel(context: dict[str, Any], deployment: Any) -> dict[str, Any]:
     request = context["request"]
     return engine_panel_context(deployment, request.user)
+
+
+@register.inclusion_tag("matching/includes/operator_summary.html", takes_context=True)
+def operator_summary(context: dict[str, Any]) -> dict[str, Any]:
+    """`{% operator_summary %}`: the alerts waiting for this operator, on the dashboard."""
+    from matching.selectors import pending_alert_count
+
+    return {"pending": pending_alert_count(context["request"].user)}

@@ -349,3 +349,11 @@ def test_the_deployment_page_warns_when_the_watchlist_changed_after_approval(cli
     url = reverse("staff:deployment_detail", args=[live.reference])
     html = as_(client, actors.chair).get(url).content.decode()
     assert "Changed since approval" in html
+
+
+def test_the_operators_dashboard_counts_the_alerts_waiting(client, actors, alert):
+    html = as_(client, actors.operator).get(reverse("staff:dashboard")).content.decode()
+    assert "1 alert waiting for adjudication" in html
+    assert reverse("staff:console_index") in html
+    planner = as_(client, actors.planner).get(reverse("staff:dashboard")).content.decode()
+    assert "waiting for adjudication" not in planner
