@@ -9,7 +9,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from deployments.models import Deployment, DeploymentUserObjectPermission, State
@@ -82,7 +82,8 @@ class WatchlistSummary:
 
     @property
     def is_changed_since_approval(self) -> bool:
-        return bool(self.pinned) and self.pinned != self.current
+        # Retention empties the encodings, and so changes the fingerprint, on purpose.
+        return bool(self.pinned) and self.pinned != self.current and self.purged_at is None
 
 
 def watchlist_summary(deployment: Deployment) -> WatchlistSummary:
@@ -173,6 +174,15 @@ def engine_panel(deployment: Deployment, user: Any) -> dict[str, Any]:
         "is_planner": planner,
         "is_operator": operator,
         "summary": watchlist_summary(deployment),
+        # Counts only, for everyone who sees the deployment: the oversight needs no faces.
+        "activity": Run.objects.filter(deployment=deployment).aggregate(
+            runs=Count("pk", distinct=True),
+            frames=Sum("frames"),
+            faces=Sum("faces_seen"),
+        )
+        | Alert.objects.filter(run__deployment=deployment).aggregate(
+            alerts=Count("pk"), waiting=Count("pk", filter=Q(verdict=""))
+        ),
     }
     if operator:
         context["runs"] = list(runs_of(deployment)[:5])

@@ -145,10 +145,12 @@ def watchlist_entry_add(
     deployment = Deployment.objects.select_for_update().get(pk=deployment.pk)
     check_manage_watchlist(deployment, by)
     if deployment.state not in WATCHLIST_OPEN_STATES:
+        state = deployment.get_state_display().lower()
+        if deployment.approved_at is None:
+            raise TransitionNotAllowed(f"{deployment} is {state}: no one can be added to it.")
         raise TransitionNotAllowed(
-            f"{deployment} is {deployment.get_state_display().lower()}: its watchlist was fixed "
-            "when the panel chair signed it off, so no one can be added. A different watchlist "
-            "needs a new deployment request."
+            f"{deployment} is {state}: its watchlist was fixed when the panel chair signed it "
+            "off, so no one can be added. A different watchlist needs a new deployment request."
         )
     watchlist = _locked_watchlist(deployment)
     problems: dict[str, list[str]] = {}
@@ -210,7 +212,7 @@ def watchlist_entry_add(
         image.seek(0)
     limit = settings.OVERSIGHT_MAX_IMAGE_BYTES
     if size > limit:
-        # Not stored at all: refused at once with the engine's own words.
+        # Refused at once and never stored: there is nothing for enrolment to try.
         entry.status = WatchlistEntry.Status.REFUSED
         entry.refusal_code = "too_large"
         entry.refusal_reason = (
@@ -336,6 +338,9 @@ def watchlist_entry_remove(*, entry: WatchlistEntry, by: User, reason: str) -> W
     Allowed at any time (the legal basis for holding an image can lapse), but after sign-off
     the watchlist is no longer the one approved, so the gate refuses every later batch.
     """
+    # The watchlist row first, as sign-off takes it: a removal and a sign-off run one after
+    # the other, so the pinned fingerprint never includes a half-removed entry.
+    Watchlist.objects.select_for_update().get(pk=entry.watchlist_id)
     locked = (
         WatchlistEntry.objects.select_for_update()
         .select_related("watchlist__deployment")

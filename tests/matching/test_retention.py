@@ -152,3 +152,13 @@ def test_the_beat_schedule_runs_the_purge_task_hourly(live, settings):
         "encodings": 0,
         "crops": 0,
     }
+
+
+def test_a_purged_watchlist_is_not_reported_as_changed_since_approval(live, client, actors):
+    from django.urls import reverse
+
+    services.retention_purge(at=live.ends_at + timedelta(days=2))
+    client.force_login(actors.planner)
+    html = client.get(reverse("staff:watchlist", args=[live.reference])).content.decode()
+    assert "Changed since approval" not in html
+    assert "Image and encoding deleted" in html and ">Remove<" not in html

@@ -357,3 +357,34 @@ def test_the_operators_dashboard_counts_the_alerts_waiting(client, actors, alert
     assert reverse("staff:console_index") in html
     planner = as_(client, actors.planner).get(reverse("staff:dashboard")).content.decode()
     assert "waiting for adjudication" not in planner
+
+
+def test_the_console_costs_the_same_queries_however_many_alerts_wait(
+    client, actors, live, sample_faces
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    as_(client, actors.operator)
+    run = services.run_start(deployment=live, operator=actors.operator, source_label="Cam").run
+
+    def queries_with(names: tuple[str, ...]) -> int:
+        frames = [
+            services.Frame(image=engine.load_image(sample_faces / n, **LIMITS)) for n in names
+        ]
+        services.run_process_batch(run=run, frames=frames)
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(console_url(live)).status_code == 200
+        return len(captured)
+
+    one = queries_with(("obama2.jpg",))
+    four = queries_with(("obama3.jpg", "obama_partial_face.jpg", "obama_partial_face2.jpg"))
+    assert Alert.objects.count() == 4
+    assert four == one
+
+
+def test_the_deployment_page_shows_everyone_the_engines_counts_and_no_faces(client, actors, alert):
+    url = reverse("staff:deployment_detail", args=[alert.run.deployment.reference])
+    html = as_(client, actors.chair).get(url).content.decode()
+    assert "1 run: 1 frame, 1 face seen, 1 alert (1 waiting for adjudication)" in html
+    assert reverse("staff:alert_crop", args=[alert.pk]) not in html
