@@ -62,7 +62,9 @@ def test_the_demo_pins_each_watchlist_at_sign_off_and_fills_the_console_once(dem
     assert (Run.objects.count(), Alert.objects.count(), WatchlistEntry.objects.count()) == counts
 
 
-def test_watch_refuses_every_demo_deployment_that_may_not_run_with_the_reason(demo, sample_faces):
+def test_watch_refuses_each_demo_deployment_that_may_not_run_and_alerts_on_the_live_one(
+    demo, sample_faces
+):
     now = timezone.now()
     refused = Deployment.objects.exclude(pk__in=Deployment.objects.live_at(now))
     assert refused.count() == 10
