@@ -32,12 +32,15 @@ def test_without_configuration_the_project_uses_sqlite_and_eager_celery(tmp_path
     import sys
 
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    # As on a fresh clone: the folder for the SQLite file does not exist yet.
+    env["OVERSIGHT_VAR_DIR"] = str(tmp_path / "fresh" / "var")
     out = subprocess.run(
         [
             sys.executable,
             "-c",
             "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='oversight.settings'; "
             "django.setup(); from django.conf import settings as s; "
+            "from django.db import connection; connection.ensure_connection(); "
             "print(s.DATABASES['default']['ENGINE'], s.CELERY_TASK_ALWAYS_EAGER)",
         ],
         env=env,
