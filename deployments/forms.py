@@ -217,6 +217,13 @@ class OutcomeForm(forms.ModelForm):
         fields = OUTCOME_FIELDS
         widgets = {"summary": forms.Textarea(attrs={"rows": 4})}
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and self.instance.is_counted_by_engine:
+            for name in Outcome.ENGINE_FIELDS:
+                self.fields[name].disabled = True
+                self.fields[name].help_text = "Counted by the engine."
+
 
 class EmptyForm(forms.Form):
     pass

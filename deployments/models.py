@@ -407,13 +407,31 @@ class Outcome(models.Model):
     no_action = models.PositiveIntegerField(default=0)
     complaints = models.PositiveIntegerField(default=0)
     summary = models.TextField(blank=True, help_text="A public summary of what happened.")
+    # Set when the engine filled the counts from its own runs: from then on nobody types them.
+    engine_counted_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
 
+    # The counts the engine fills from its runs and adjudications.
+    ENGINE_FIELDS = (
+        "faces_seen",
+        "true_alerts_confirmed",
+        "true_alerts_unconfirmed",
+        "false_alerts_confirmed",
+        "false_alerts_unconfirmed",
+        "arrests",
+        "other_outcomes",
+        "no_action",
+    )
+
     def __str__(self) -> str:
         return f"Outcome of {self.deployment}"
+
+    @property
+    def is_counted_by_engine(self) -> bool:
+        return self.engine_counted_at is not None
 
     @property
     def total_alerts(self) -> int:

@@ -655,9 +655,20 @@ def outcome_record(*, deployment: Deployment, by: User, data: dict[str, Any]) ->
     deployment = _lock(deployment)
     check_record_outcome(deployment, by)
     outcome, _ = Outcome.objects.select_for_update().get_or_create(deployment=deployment)
+    unknown = set(data) - set(OUTCOME_FIELDS)
+    if unknown:
+        raise ValueError(f"not outcome fields: {', '.join(sorted(unknown))}")
+    if outcome.is_counted_by_engine:
+        # The published record must be the engine's own count, not a number typed afterwards.
+        retyped = [f for f in Outcome.ENGINE_FIELDS if f in data and data[f] != getattr(outcome, f)]
+        if retyped:
+            raise PreconditionsFailed(
+                {
+                    f: ["The engine counted this from its runs and the operators' adjudications."]
+                    for f in retyped
+                }
+            )
     for field, value in data.items():
-        if field not in OUTCOME_FIELDS:
-            raise ValueError(f"{field} is not an outcome field")
         setattr(outcome, field, value)
     outcome.updated_by = by
     outcome.full_clean()

@@ -757,10 +757,13 @@ def outcome_fill_from_runs(*, deployment: Deployment) -> Outcome | None:
         return None
     outcome, _ = Outcome.objects.select_for_update().get_or_create(deployment=deployment)
     counts = _engine_counts(deployment)
-    if all(getattr(outcome, name) == value for name, value in counts.items()):
+    if outcome.is_counted_by_engine and all(
+        getattr(outcome, name) == value for name, value in counts.items()
+    ):
         return outcome
     for name, value in counts.items():
         setattr(outcome, name, value)
+    outcome.engine_counted_at = timezone.now()
     outcome.save()
     pending = Alert.objects.filter(run__deployment=deployment, verdict="").count()
     audit_record(

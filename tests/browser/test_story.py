@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.db import connections
 from django.utils import timezone
 
 from deployments import services as ds
@@ -67,6 +68,10 @@ def browser() -> Iterator[Any]:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+        # Queries made while Playwright's event loop is set get their own connection (Django's
+        # connections are context-local); close it here, or PostgreSQL refuses to drop the
+        # test database at the end of the run ("being accessed by other users").
+        connections.close_all()
 
 
 class Story:

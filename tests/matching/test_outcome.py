@@ -93,6 +93,26 @@ def test_the_planners_complaints_and_summary_are_left_alone(live, actors, alerts
     assert outcome.arrests == 1
 
 
+def test_counts_the_engine_made_cannot_be_typed_over(live, actors, alerts):
+    ds.deployment_complete(deployment=live, at=live.ends_at)
+    with pytest.raises(PreconditionsFailed) as excinfo:
+        ds.outcome_record(deployment=live, by=actors.planner, data={"faces_seen": 50_000})
+    assert list(excinfo.value.problems) == ["faces_seen"]
+    assert Outcome.objects.get(deployment=live).faces_seen == 5
+    # The same numbers, as the outcome form sends them back, are not a change.
+    ds.outcome_record(deployment=live, by=actors.planner, data={"faces_seen": 5, "complaints": 1})
+    assert Outcome.objects.get(deployment=live).complaints == 1
+
+
+def test_the_outcome_form_shows_the_engines_counts_as_fixed(live, actors, alerts):
+    from deployments.forms import OutcomeForm
+
+    ds.deployment_complete(deployment=live, at=live.ends_at)
+    form = OutcomeForm(instance=Outcome.objects.get(deployment=live))
+    assert form.fields["faces_seen"].disabled
+    assert not form.fields["complaints"].disabled
+
+
 def test_a_deployment_the_engine_never_ran_for_keeps_the_outcome_recorded_by_hand(live, actors):
     ds.deployment_complete(deployment=live, at=live.ends_at)
     ds.outcome_record(deployment=live, by=actors.planner, data={"faces_seen": 12_000})
