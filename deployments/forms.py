@@ -171,6 +171,19 @@ class ReviewForm(forms.Form):
         help_text="Restricted: seen by staff only, never published.",
     )
 
+    def __init__(self, *args: Any, deployment: Deployment | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if deployment is None:
+            return
+        from .fairness import threshold_guard
+
+        guard = threshold_guard(deployment)
+        if guard.is_flagged:
+            # The service refuses an approval without it; the form says so up front.
+            field = self.fields["threshold_justification"]
+            field.needed_to_submit = True  # type: ignore[attr-defined]
+            field.help_text = f"{guard.message} Needed to approve; published with your review."
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if (

@@ -254,6 +254,8 @@ def deployment_action(request: HttpRequest, reference: str, action: str) -> Http
     kwargs: dict[str, Any] = {"prefix": action}
     if action == "record_outcome":
         kwargs["instance"] = Outcome.objects.filter(deployment=deployment).first()
+    elif action == "review":
+        kwargs["deployment"] = deployment
     if request.method != "POST":
         form = spec.form_class(**kwargs)
         return render(

@@ -148,7 +148,11 @@ def test_the_review_form_refuses_an_approval_without_the_justification(client, w
     refused = client.post(url, data)
     assert refused.status_code == 400
     assert "is looser than 0.450" in refused.content.decode()
-    assert "Policy guard:" in client.get(url).content.decode()
+    page = client.get(url)
+    assert "Policy guard:" in page.content.decode()
+    field = page.context["form"]["threshold_justification"]
+    assert "Needed to approve" in field.help_text
+    assert getattr(field.field, "needed_to_submit", False)
 
     data["review-threshold_justification"] = "A small watchlist of people at risk."
     accepted = client.post(url, data)
