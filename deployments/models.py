@@ -393,7 +393,37 @@ class Suspension(models.Model):
         return f"Suspension of {self.deployment}"
 
 
-class Outcome(models.Model):
+class AlertRates:
+    """The published-record figures derived from the counts (an outcome, or a sum of them)."""
+
+    faces_seen: int
+    true_alerts_confirmed: int
+    true_alerts_unconfirmed: int
+    false_alerts_confirmed: int
+    false_alerts_unconfirmed: int
+
+    @property
+    def true_alerts(self) -> int:
+        return self.true_alerts_confirmed + self.true_alerts_unconfirmed
+
+    @property
+    def false_alerts(self) -> int:
+        return self.false_alerts_confirmed + self.false_alerts_unconfirmed
+
+    @property
+    def total_alerts(self) -> int:
+        return self.true_alerts + self.false_alerts
+
+    @property
+    def false_alert_rate_per_face(self) -> float | None:
+        return self.false_alerts / self.faces_seen if self.faces_seen else None
+
+    @property
+    def false_alert_rate_per_alert(self) -> float | None:
+        return self.false_alerts / self.total_alerts if self.total_alerts else None
+
+
+class Outcome(AlertRates, models.Model):
     """What happened: the published-record columns, filled from the engine's own counts."""
 
     deployment = models.OneToOneField(Deployment, on_delete=models.CASCADE, related_name="outcome")
@@ -432,27 +462,6 @@ class Outcome(models.Model):
     @property
     def is_counted_by_engine(self) -> bool:
         return self.engine_counted_at is not None
-
-    @property
-    def total_alerts(self) -> int:
-        return (
-            self.true_alerts_confirmed
-            + self.true_alerts_unconfirmed
-            + self.false_alerts_confirmed
-            + self.false_alerts_unconfirmed
-        )
-
-    @property
-    def false_alerts(self) -> int:
-        return self.false_alerts_confirmed + self.false_alerts_unconfirmed
-
-    @property
-    def false_alert_rate_per_face(self) -> float | None:
-        return self.false_alerts / self.faces_seen if self.faces_seen else None
-
-    @property
-    def false_alert_rate_per_alert(self) -> float | None:
-        return self.false_alerts / self.total_alerts if self.total_alerts else None
 
     def as_counts(self) -> dict[str, Any]:
         return {

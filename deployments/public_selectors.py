@@ -26,6 +26,7 @@ from django.utils import timezone
 from legal.models import DocumentVersion, Instrument, UseCase
 
 from .models import (
+    AlertRates,
     Area,
     Authorisation,
     Deployment,
@@ -269,7 +270,7 @@ def public_notice(reference: str) -> Notice | None:
 
 # --- the annual report --------------------------------------------------------------------
 @dataclass
-class Totals:
+class Totals(AlertRates):
     """Sums of the published-record columns over a group of trials."""
 
     label: str = ""
@@ -294,38 +295,8 @@ class Totals:
         if outcome is None:
             return
         self.with_results += 1
-        for name in (
-            "faces_seen",
-            "true_alerts_confirmed",
-            "true_alerts_unconfirmed",
-            "false_alerts_confirmed",
-            "false_alerts_unconfirmed",
-            "arrests",
-            "other_outcomes",
-            "no_action",
-            "complaints",
-        ):
+        for name in (*Outcome.ENGINE_FIELDS, "complaints"):
             setattr(self, name, getattr(self, name) + getattr(outcome, name))
-
-    @property
-    def total_alerts(self) -> int:
-        return self.true_alerts + self.false_alerts
-
-    @property
-    def true_alerts(self) -> int:
-        return self.true_alerts_confirmed + self.true_alerts_unconfirmed
-
-    @property
-    def false_alerts(self) -> int:
-        return self.false_alerts_confirmed + self.false_alerts_unconfirmed
-
-    @property
-    def false_alert_rate_per_face(self) -> float | None:
-        return self.false_alerts / self.faces_seen if self.faces_seen else None
-
-    @property
-    def false_alert_rate_per_alert(self) -> float | None:
-        return self.false_alerts / self.total_alerts if self.total_alerts else None
 
 
 @dataclass

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from audit.models import AuditEvent
@@ -103,3 +104,8 @@ def deployment_timeline(deployment: Deployment) -> QuerySet[AuditEvent]:
 
 def deployment_reviews(deployment: Deployment) -> QuerySet[Review]:
     return deployment.reviews.select_related("reviewer").order_by("revision", "signed_at")
+
+
+def visible_deployment_or_404(user: Any, reference: str) -> Deployment:
+    # Not visible and not existing look the same: a 404 does not confirm a draft exists.
+    return get_object_or_404(deployments_visible_to(user), reference=reference)

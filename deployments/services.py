@@ -636,18 +636,7 @@ def deployments_complete_ended(*, at: datetime | None = None) -> list[str]:
     return done
 
 
-OUTCOME_FIELDS = (
-    "faces_seen",
-    "true_alerts_confirmed",
-    "true_alerts_unconfirmed",
-    "false_alerts_confirmed",
-    "false_alerts_unconfirmed",
-    "arrests",
-    "other_outcomes",
-    "no_action",
-    "complaints",
-    "summary",
-)
+OUTCOME_FIELDS = (*Outcome.ENGINE_FIELDS, "complaints", "summary")
 
 
 @transaction.atomic

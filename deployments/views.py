@@ -11,7 +11,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from oversight.errors import DomainError, NotPermitted, PreconditionsFailed
@@ -40,12 +40,8 @@ from .selectors import (
     deployment_reviews,
     deployment_timeline,
     deployments_visible_to,
+    visible_deployment_or_404,
 )
-
-
-def _visible_deployment(request: HttpRequest, reference: str) -> Deployment:
-    # Not visible and not existing look the same: a 404 does not confirm a draft exists.
-    return get_object_or_404(deployments_visible_to(request.user), reference=reference)
 
 
 @login_required
@@ -103,7 +99,7 @@ def deployment_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def deployment_edit(request: HttpRequest, reference: str) -> HttpResponse:
-    deployment = _visible_deployment(request, reference)
+    deployment = visible_deployment_or_404(request.user, reference)
     services.check_edit(deployment, request.user)
     form = DeploymentForm(request.POST or None, instance=deployment)
     if request.method == "POST" and form.is_valid():
@@ -132,7 +128,7 @@ def _after_save(request: HttpRequest, deployment: Deployment, form: DeploymentFo
 
 @login_required
 def deployment_detail(request: HttpRequest, reference: str) -> HttpResponse:
-    deployment = _visible_deployment(request, reference)
+    deployment = visible_deployment_or_404(request.user, reference)
     actions = services.available_actions(deployment, request.user)
     reviews = list(deployment_reviews(deployment))
     context = {
@@ -245,7 +241,7 @@ ACTIONS: dict[str, Action] = {
 @login_required
 def deployment_action(request: HttpRequest, reference: str, action: str) -> HttpResponse:
     """One action on a deployment: GET shows its form, POST runs its service."""
-    deployment = _visible_deployment(request, reference)
+    deployment = visible_deployment_or_404(request.user, reference)
     spec = ACTIONS.get(action)
     if spec is None:
         raise Http404(f"There is no action called {action!r}.")

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_POST
 
 from deployments.forms import attach_problems
 from deployments.models import Deployment
-from deployments.selectors import deployments_visible_to
+from deployments.selectors import visible_deployment_or_404
 from oversight.errors import DomainError, NotPermitted, PreconditionsFailed, TransitionNotAllowed
 
 from . import engine, services
@@ -43,11 +43,6 @@ from .selectors import (
     watchlist_entries,
     watchlist_summary,
 )
-
-
-def _visible_deployment(request: HttpRequest, reference: str) -> Deployment:
-    # Not visible and not existing look the same: a 404 does not confirm a draft exists.
-    return get_object_or_404(deployments_visible_to(request.user), reference=reference)
 
 
 def _private_file(stored: FieldFile, content_type: str | None = None) -> FileResponse:
@@ -86,7 +81,7 @@ def _sniff_type(stored: FieldFile) -> str:
 @login_required
 @never_cache
 def watchlist(request: HttpRequest, reference: str) -> HttpResponse:
-    deployment = _visible_deployment(request, reference)
+    deployment = visible_deployment_or_404(request.user, reference)
     if not may_see_watchlist_images(deployment, request.user):
         raise NotPermitted(
             "Only the planner who filed this deployment and its operators can see its watchlist."
@@ -154,7 +149,7 @@ def _entry(deployment: Deployment, pk: int) -> WatchlistEntry:
 @login_required
 @never_cache
 def watchlist_entry_image(request: HttpRequest, reference: str, pk: int) -> HttpResponseBase:
-    deployment = _visible_deployment(request, reference)
+    deployment = visible_deployment_or_404(request.user, reference)
     if not may_see_watchlist_images(deployment, request.user):
         raise NotPermitted("Only the planner and the operators of this deployment see its images.")
     entry = _entry(deployment, pk)
@@ -179,7 +174,7 @@ def watchlist_entry_image(request: HttpRequest, reference: str, pk: int) -> Http
 
 @login_required
 def watchlist_entry_remove(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
-    deployment = _visible_deployment(request, reference)
+    deployment = visible_deployment_or_404(request.user, reference)
     services.check_manage_watchlist(deployment, request.user)
     entry = _entry(deployment, pk)
     form = RemoveEntryForm(request.POST or None)
@@ -208,7 +203,7 @@ def watchlist_entry_remove(request: HttpRequest, reference: str, pk: int) -> Htt
 
 # --- the operator's console ---------------------------------------------------------------------
 def _operated(request: HttpRequest, reference: str) -> Deployment:
-    deployment = _visible_deployment(request, reference)
+    deployment = visible_deployment_or_404(request.user, reference)
     services.check_operate(deployment, request.user)
     return deployment
 
