@@ -115,8 +115,14 @@ def needs_real_services(*, postgres: bool = True, redis: bool = False) -> None:
         pytest.skip(message)
 
 
+# (test, broker, tasks the worker reported as succeeded), for the summary at the end of the run.
+WORKER_RUNS: list[tuple[str, str, list[str]]] = []
+
+
 @pytest.fixture
-def celery_worker_process(transactional_db: None, settings: Any, tmp_path: Any) -> Any:
+def celery_worker_process(
+    request: pytest.FixtureRequest, transactional_db: None, settings: Any, tmp_path: Any
+) -> Any:
     """A real Celery worker (solo pool) in a subprocess, on Redis, against the test database.
 
     Tasks sent while it runs go to a queue of this test's own, so stale messages from other
@@ -184,8 +190,13 @@ def celery_worker_process(transactional_db: None, settings: Any, tmp_path: Any) 
         except subprocess.TimeoutExpired:
             worker.kill()
         log.seek(0)
-        sys.stdout.write(f"\n--- celery worker log ({queue}) ---\n{log.read()}\n")
+        text = log.read()
         log.close()
+        sys.stdout.write(f"\n--- celery worker log ({queue}) ---\n{text}\n")
+        succeeded = [
+            line.split("] ", 1)[-1] for line in text.splitlines() if " succeeded in " in line
+        ]
+        WORKER_RUNS.append((request.node.nodeid, settings.REDIS_URL, succeeded))
 
 
 def wait_for(predicate: Any, *, timeout: float = 30.0, what: str = "the condition") -> None:
@@ -209,3 +220,14 @@ def pytest_report_header(config: Any) -> list[str]:
         f"oversight: database {engine} ({settings.DATABASES['default']['NAME']}), "
         f"Celery broker and cache {broker}, CI={os.environ.get('CI', '')}"
     ]
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Show in the log that real Celery workers ran, and what they did."""
+    if not WORKER_RUNS:
+        return
+    terminalreporter.section("real Celery workers")
+    for nodeid, broker, succeeded in WORKER_RUNS:
+        terminalreporter.write_line(f"{nodeid}: worker on {broker}, {len(succeeded)} task(s) done")
+        for line in succeeded:
+            terminalreporter.write_line(f"    {line[:160]}")
