@@ -9,9 +9,10 @@ from django import forms
 from django.contrib.auth import get_user_model
 
 from legal.models import UseCase, WatchlistCategory
-from oversight.errors import PreconditionsFailed
-from oversight.roles import Role
+from core.errors import PreconditionsFailed
+from core.roles import Role
 
+from .hooks import approval_requirements_for
 from .models import Deployment, Outcome, Review, Site
 from .policy import REQUIRED_FIELDS
 from .services import EDITABLE_FIELDS, OUTCOME_FIELDS
@@ -175,14 +176,11 @@ class ReviewForm(forms.Form):
         super().__init__(*args, **kwargs)
         if deployment is None:
             return
-        from .fairness import threshold_guard
-
-        guard = threshold_guard(deployment)
-        if guard.is_flagged:
-            # The service refuses an approval without it; the form says so up front.
-            field = self.fields["threshold_justification"]
+        # The service refuses an approval without these; the form says so up front.
+        for name, reason in approval_requirements_for(deployment).items():
+            field = self.fields[name]
             field.needed_to_submit = True  # type: ignore[attr-defined]
-            field.help_text = f"{guard.message} Needed to approve; published with your review."
+            field.help_text = f"{reason} Needed to approve; published with your review."
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -14,17 +14,6 @@ from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from legal.models import DocumentVersion, UseCase, WatchlistCategory
-from oversight.storage import storages_reports
-
-
-class EthnicGroup(models.TextChoices):
-    """Census 2021 TS021's five high-level ethnic groups, with the ONS's own names."""
-
-    ASIAN = "asian", "Asian, Asian British or Asian Welsh"
-    BLACK = "black", "Black, Black British, Black Welsh, Caribbean or African"
-    MIXED = "mixed", "Mixed or Multiple ethnic groups"
-    WHITE = "white", "White"
-    OTHER = "other", "Other ethnic group"
 
 
 class Area(models.Model):
@@ -39,23 +28,6 @@ class Area(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-
-class AreaGroupCount(models.Model):
-    """Usual residents of an area in one census group (Census 2021 TS021)."""
-
-    area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="group_counts")
-    group = models.CharField(max_length=12, choices=EthnicGroup.choices)
-    count = models.PositiveIntegerField()
-
-    class Meta:
-        ordering = ["area", "group"]
-        constraints = [
-            models.UniqueConstraint(fields=["area", "group"], name="one_count_per_area_group")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.area}: {self.get_group_display()} {self.count}"
 
 
 class Site(models.Model):
@@ -469,58 +441,3 @@ class Outcome(AlertRates, models.Model):
             for f in self._meta.fields
             if isinstance(f, models.PositiveIntegerField)
         }
-
-
-class PublicQuestion(models.Model):
-    """A question from the public on a notice, moderated and answered in public."""
-
-    class Status(models.TextChoices):
-        PENDING = "pending", "Waiting for moderation"
-        PUBLISHED = "published", "Published"
-        REMOVED = "removed", "Removed by a moderator"
-
-    deployment = models.ForeignKey(Deployment, on_delete=models.CASCADE, related_name="questions")
-    text = models.TextField()
-    name = models.CharField(max_length=100, blank=True)
-    # Never published: used only to reply.
-    email = models.EmailField(blank=True)
-    submitted_at = models.DateTimeField(auto_now_add=True)
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
-    answer = models.TextField(blank=True)
-    answered_at = models.DateTimeField(null=True, blank=True)
-    moderated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    moderated_at = models.DateTimeField(null=True, blank=True)
-    removal_reason = models.TextField(blank=True)
-
-    class Meta:
-        ordering = ["submitted_at"]
-
-    def __str__(self) -> str:
-        return f"Question {self.pk} on {self.deployment}"
-
-
-class ReportPdf(models.Model):
-    """A generated PDF (trial report, annual report, engine evaluation), stored and served."""
-
-    class Kind(models.TextChoices):
-        TRIAL = "trial", "Trial report"
-        ANNUAL = "annual", "Annual report"
-        EVALUATION = "evaluation", "Engine evaluation report"
-
-    kind = models.CharField(max_length=12, choices=Kind.choices)
-    # "LFR-2026-0042", "2026" or the evaluation's id: what the PDF is of.
-    key = models.CharField(max_length=40)
-    file = models.FileField(storage=storages_reports, upload_to="pdf/", max_length=200)
-    sha256 = models.CharField(max_length=64)
-    # Hash of the record the PDF was rendered from, so it is regenerated when that changes.
-    source_hash = models.CharField(max_length=64)
-    generated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        ordering = ["kind", "key"]
-        constraints = [models.UniqueConstraint(fields=["kind", "key"], name="one_pdf_per_subject")]
-
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.key}"

@@ -2,13 +2,11 @@
 
 Each check returns problems as (field, message) pairs; field is "" for problems that are not
 about one field. The request form shows them as its checklist and `deployment_submit` refuses
-while any remain. Other apps add checks with `register_submission_check` (the register never
-imports them: they import the register).
+while any remain. Apps built on the register add checks through `hooks.submission_checks`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -16,10 +14,9 @@ from django.conf import settings
 
 from legal.selectors import missing_required_documents
 
+from . import hooks
+from .hooks import Problem, SubmissionCheck
 from .models import Deployment
-
-Problem = tuple[str, str]
-SubmissionCheck = Callable[[Deployment, datetime], list[Problem]]
 
 # Fields a request needs, with the words the checklist uses for them.
 REQUIRED_FIELDS: dict[str, str] = {
@@ -129,18 +126,12 @@ def _use_case(deployment: Deployment, at: datetime) -> list[Problem]:
     return problems
 
 
-_CHECKS: list[SubmissionCheck] = [_missing_fields, _window, _legal_documents, _limits, _use_case]
-
-
-def register_submission_check(check: SubmissionCheck) -> SubmissionCheck:
-    """Add a check (used as a decorator by apps that build on the register)."""
-    if check not in _CHECKS:
-        _CHECKS.append(check)
-    return check
+_CHECKS: tuple[SubmissionCheck, ...] = (_missing_fields, _window, _legal_documents, _limits, _use_case)
 
 
 def submission_problems(deployment: Deployment, *, at: datetime) -> list[Problem]:
+    """The register's own checks, then those the apps built on it registered."""
     problems: list[Problem] = []
-    for check in _CHECKS:
+    for check in (*_CHECKS, *hooks.submission_checks):
         problems.extend(check(deployment, at))
     return problems

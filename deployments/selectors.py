@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from oversight.roles import Role, roles_of
+from core.roles import Role, roles_of
 
 from .models import Deployment, DeploymentUserObjectPermission, Review, ReviewAssignment, State
 

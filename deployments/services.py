@@ -20,10 +20,9 @@ from guardian.shortcuts import assign_perm, remove_perm
 from audit.services import audit_record
 from legal.models import Document
 from legal.selectors import current_versions
-from oversight.errors import NotPermitted, PreconditionsFailed, TransitionNotAllowed
-from oversight.roles import Role, has_role
+from core.errors import NotPermitted, PreconditionsFailed, TransitionNotAllowed
+from core.roles import Role, has_role
 
-from .fairness import require_threshold_justification
 from .models import (
     Authorisation,
     Deployment,
@@ -35,7 +34,7 @@ from .models import (
     Suspension,
 )
 from .policy import submission_problems
-from .signals import deployment_approving, deployment_changed
+from . import hooks
 
 User = Any  # an authenticated user; typed loosely to keep services free of the user model
 
@@ -58,6 +57,8 @@ EDITABLE_FIELDS = (
     "community_engagement_plan",
     "expected_faces",
 )
+# Fields the apps built on the register may fill at sign-off, through `hooks.sign_off_pins`.
+PINNED_AT_SIGN_OFF = ("watchlist_fingerprint",)
 WITHDRAWABLE = (State.DRAFT, State.SUBMITTED, State.RETURNED, State.AUTHORISED)
 SUSPENDABLE = (State.SUBMITTED, State.RETURNED, State.AUTHORISED, State.APPROVED)
 
@@ -101,7 +102,9 @@ def _require_text(value: str, field: str, message: str) -> None:
 
 
 def _changed(deployment: Deployment, action: str) -> None:
-    deployment_changed.send(sender=Deployment, deployment=deployment, action=action)
+    """Tell the apps built on the register, inside the transaction (they queue on commit)."""
+    for listener in hooks.after_change:
+        listener(deployment, action)
 
 
 def _next_reference(year: int) -> str:
@@ -479,10 +482,17 @@ def review_record(
     _require_text(reasons, "reasons", "Give the reasons for your decision; they are published.")
     if decision == Review.Decision.APPROVE_WITH_CONDITIONS and not conditions.strip():
         raise PreconditionsFailed({"conditions": ["State the conditions of your approval."]})
-    # A threshold looser than the engine evaluation's parity threshold (issue 5, policy guard).
-    require_threshold_justification(
-        deployment=deployment, decision=decision, justification=threshold_justification
-    )
+    if decision in Review.APPROVING:
+        # Fields the apps built on the register require of an approval, such as a justification
+        # of a threshold looser than the engine evaluation's parity threshold.
+        given = {"threshold_justification": threshold_justification, "conditions": conditions}
+        missing = {
+            field: [message]
+            for field, message in hooks.approval_requirements_for(deployment).items()
+            if not (given.get(field) or "").strip()
+        }
+        if missing:
+            raise PreconditionsFailed(missing)
     review = Review.objects.create(
         deployment=deployment,
         reviewer=reviewer,
@@ -523,8 +533,13 @@ def deployment_sign_off(
             + ", ".join(missing)
             + ". A legal officer must publish them first."
         )
-    # Receivers (the engine) may refuse, for example when the watchlist is still enrolling.
-    deployment_approving.send(sender=Deployment, deployment=deployment, by=by)
+    # The apps built on the register give what sign-off pins (the engine: the watchlist's
+    # fingerprint), or refuse, for example while the watchlist is still enrolling.
+    for pin in hooks.sign_off_pins:
+        for name, value in pin(deployment, by).items():
+            if name not in PINNED_AT_SIGN_OFF:
+                raise ValueError(f"{name} is not a field that sign-off pins")
+            setattr(deployment, name, value)
     now = timezone.now()
     deployment.state = State.APPROVED
     deployment.approved_at = now
@@ -664,6 +679,41 @@ def outcome_record(*, deployment: Deployment, by: User, data: dict[str, Any]) ->
     outcome.save()
     audit_record(actor=by, action="outcome.recorded", obj=deployment, details=outcome.as_counts())
     _changed(deployment, "outcome_recorded")
+    return outcome
+
+
+@transaction.atomic
+def outcome_fill_from_engine(
+    *, deployment: Deployment, counts: dict[str, int], details: dict[str, Any] | None = None
+) -> Outcome | None:
+    """Fill a completed deployment's outcome with the engine's own counts.
+
+    Only while the deployment is completed: before that there is no outcome yet, and once the
+    results are published the public record stands. Complaints and the summary are the
+    planner's and are left alone. From then on nobody may type over the engine's counts.
+    """
+    deployment = _lock(deployment)
+    if deployment.state != State.COMPLETED:
+        return None
+    unknown = set(counts) - set(Outcome.ENGINE_FIELDS)
+    if unknown:
+        raise ValueError(f"not engine counts: {', '.join(sorted(unknown))}")
+    outcome, _ = Outcome.objects.select_for_update().get_or_create(deployment=deployment)
+    if outcome.is_counted_by_engine and all(
+        getattr(outcome, name) == value for name, value in counts.items()
+    ):
+        return outcome
+    for name, value in counts.items():
+        setattr(outcome, name, value)
+    outcome.engine_counted_at = timezone.now()
+    outcome.save()
+    audit_record(
+        actor="engine",
+        action="outcome.filled_from_engine",
+        obj=deployment,
+        details={**counts, **(details or {})},
+    )
+    _changed(deployment, "outcome_filled")
     return outcome
 
 

@@ -14,11 +14,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from oversight.errors import DomainError, NotPermitted, PreconditionsFailed
-from oversight.roles import ROLE_DUTIES, Role, has_role, roles_of
+from core.errors import DomainError, NotPermitted, PreconditionsFailed
+from core.roles import ROLE_DUTIES, Role, has_role, roles_of
 
-from . import fairness_views, services
-from .fairness import threshold_guard
+from . import services
+from .hooks import panels_for
 from .forms import (
     AssignOperatorForm,
     AssignReviewerForm,
@@ -50,6 +50,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     context = {
         "sections": dashboard_for(request.user),
         "duties": [(r.label, ROLE_DUTIES[r]) for r in Role if r in roles],
+        "panels": panels_for("dashboard", deployment=None, user=request.user),
     }
     return render(request, "staff/dashboard.html", context)
 
@@ -80,7 +81,7 @@ def _render_form(
             "form": form,
             "deployment": deployment,
             "checklist": checklist,
-            **fairness_views.form_context(deployment),
+            "panels": panels_for("deployment_form", deployment=deployment, user=request.user),
         },
     )
 
@@ -149,8 +150,7 @@ def deployment_detail(request: HttpRequest, reference: str) -> HttpResponse:
         "pinned": deployment.pinned_documents.select_related("document"),
         "can_see_private": request.user.pk in {r.reviewer_id for r in reviews}
         or has_role(request.user, Role.PANEL_CHAIR),
-        # Exposure by group, the latest engine evaluation and the threshold guard (issue 5).
-        **fairness_views.detail_context(deployment),
+        "panels": panels_for("deployment_detail", deployment=deployment, user=request.user),
     }
     return render(request, "staff/deployment_detail.html", context)
 
@@ -255,7 +255,7 @@ def deployment_action(request: HttpRequest, reference: str, action: str) -> Http
     if request.method != "POST":
         form = spec.form_class(**kwargs)
         return render(
-            request, "staff/deployment_action.html", _action_context(deployment, form, action)
+            request, "staff/deployment_action.html", _action_context(deployment, form, action, request.user)
         )
     form = spec.form_class(request.POST, **kwargs)
     if form.is_valid():
@@ -273,12 +273,14 @@ def deployment_action(request: HttpRequest, reference: str, action: str) -> Http
     return render(
         request,
         "staff/deployment_action.html",
-        _action_context(deployment, form, action),
+        _action_context(deployment, form, action, request.user),
         status=400,
     )
 
 
-def _action_context(deployment: Deployment, form: forms.BaseForm, action: str) -> dict[str, Any]:
+def _action_context(
+    deployment: Deployment, form: forms.BaseForm, action: str, user: Any
+) -> dict[str, Any]:
     context: dict[str, Any] = {
         "deployment": deployment,
         "form": form,
@@ -286,8 +288,8 @@ def _action_context(deployment: Deployment, form: forms.BaseForm, action: str) -
         "title": ACTION_TITLES[action],
     }
     if action == "review":
-        # The reviewer sees the threshold guard beside the form it applies to.
-        context["threshold_guard"] = threshold_guard(deployment)
+        # The reviewer sees what bears on the decision (the threshold guard) beside the form.
+        context["panels"] = panels_for("review_form", deployment=deployment, user=user)
     return context
 
 

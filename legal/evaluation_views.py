@@ -15,8 +15,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
-from oversight.errors import DomainError, PreconditionsFailed
-from oversight.roles import Role, has_role
+from core.errors import DomainError, PreconditionsFailed
+from core.roles import Role, has_role
 
 from .evaluations import attachable_versions, check_attach, check_view_evaluations
 from .evaluations import evaluation_attach as attach_service
@@ -70,7 +70,7 @@ def evaluation_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def evaluation_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     check_view_evaluations(request.user)
-    from oversight.pdf import render_pdf  # WeasyPrint loads only when a PDF is asked for
+    from core.pdf import render_pdf  # WeasyPrint loads only when a PDF is asked for
 
     evaluation = get_object_or_404(
         EngineEvaluation.objects.select_related("created_by", "attached_to__document"), pk=pk

@@ -17,8 +17,8 @@ from django.db import transaction
 from django.db.models import QuerySet
 
 from audit.services import audit_record
-from oversight.errors import NotPermitted, PreconditionsFailed, TransitionNotAllowed
-from oversight.roles import Role, has_role, roles_of
+from core.errors import NotPermitted, PreconditionsFailed, TransitionNotAllowed
+from core.roles import Role, has_role, roles_of
 
 from .models import Document, DocumentVersion, EngineEvaluation
 

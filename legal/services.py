@@ -9,8 +9,8 @@ from django.db.models import Max
 from django.utils import timezone
 
 from audit.services import audit_record
-from oversight.errors import NotPermitted, TransitionNotAllowed
-from oversight.roles import Role, has_role
+from core.errors import NotPermitted, TransitionNotAllowed
+from core.roles import Role, has_role
 
 from .models import Document, DocumentVersion
 

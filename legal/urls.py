@@ -1,6 +1,8 @@
+"""Staff pages of the legal register, mounted under /staff/ (namespace "staff")."""
+
 from django.urls import path
 
-from . import views
+from . import evaluation_views, views
 
 staff_urlpatterns = [
     path("legal/", views.document_list, name="legal_documents"),
@@ -10,10 +12,14 @@ staff_urlpatterns = [
     path(
         "legal/versions/<int:pk>/withdraw/", views.version_withdraw, name="legal_version_withdraw"
     ),
-]
-
-public_urlpatterns = [
-    path("legal/", views.public_index, name="legal_index"),
-    path("legal/<slug:kind>/", views.public_document, name="legal_document"),
-    path("legal/<slug:kind>/v<int:number>/", views.public_version, name="legal_version"),
+    # The engine's evaluation reports, which a legal officer attaches to the equality impact
+    # assessment.
+    path("evaluations/", evaluation_views.evaluation_list, name="evaluation_list"),
+    path("evaluations/<int:pk>/", evaluation_views.evaluation_detail, name="evaluation_detail"),
+    path("evaluations/<int:pk>/pdf/", evaluation_views.evaluation_pdf, name="evaluation_pdf"),
+    path(
+        "evaluations/<int:pk>/attach/",
+        evaluation_views.evaluation_attach,
+        name="evaluation_attach",
+    ),
 ]

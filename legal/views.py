@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from oversight.errors import DomainError, NotPermitted
-from oversight.roles import Role, has_role
+from core.errors import DomainError, NotPermitted
+from core.roles import Role, has_role
 
 from . import services
-from .diff import has_changes, version_diff
 from .forms import VersionForm, WithdrawForm
-from .models import Document, DocumentVersion, Instrument, UseCase
-from .selectors import documents_with_versions, public_documents
+from .models import Document, DocumentVersion
+from .selectors import documents_with_versions
 
 
 def _require_legal_officer(request: HttpRequest) -> None:
@@ -111,68 +110,4 @@ def version_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
             "withdraw_form": form,
         },
         status=400,
-    )
-
-
-# --- public ----------------------------------------------------------------------------------
-_PUBLIC_STATUSES = (
-    DocumentVersion.Status.PUBLISHED,
-    DocumentVersion.Status.SUPERSEDED,
-    DocumentVersion.Status.WITHDRAWN,
-)
-
-
-def public_index(request: HttpRequest) -> HttpResponse:
-    return render(
-        request,
-        "public/legal_index.html",
-        {
-            "documents": public_documents(),
-            "instruments": Instrument.objects.prefetch_related("use_cases"),
-            "use_cases": UseCase.objects.filter(is_active=True).prefetch_related("instruments"),
-        },
-    )
-
-
-def public_document(request: HttpRequest, kind: str) -> HttpResponse:
-    """A document's public history: every version with its fingerprint and what changed."""
-    document = get_object_or_404(Document, kind=kind)
-    versions = list(document.versions.filter(status__in=_PUBLIC_STATUSES).order_by("-number"))
-    # Each version is compared with the public version before it (drafts are never public).
-    history = [
-        (v, versions[i + 1] if i + 1 < len(versions) else None) for i, v in enumerate(versions)
-    ]
-    return render(
-        request,
-        "public/legal_document.html",
-        {"document": document, "versions": versions, "history": history},
-    )
-
-
-def public_version(request: HttpRequest, kind: str, number: int) -> HttpResponse:
-    """One version's full text, and a diff against an earlier version (`?against=N`)."""
-    public = DocumentVersion.objects.select_related("document").filter(
-        document__kind=kind, status__in=_PUBLIC_STATUSES
-    )
-    version = get_object_or_404(public, number=number)
-    earlier = list(public.filter(number__lt=number).order_by("-number"))
-    against = None
-    requested = request.GET.get("against", "")
-    if requested.isdigit():
-        against = next((v for v in earlier if v.number == int(requested)), None)
-        if against is None:
-            raise Http404("There is no earlier public version with that number to compare.")
-    elif earlier:
-        against = earlier[0]
-    rows = version_diff(against.body, version.body) if against is not None else []
-    return render(
-        request,
-        "public/legal_version.html",
-        {
-            "version": version,
-            "against": against,
-            "earlier": earlier,
-            "diff": rows,
-            "diff_has_changes": has_changes(rows),
-        },
     )

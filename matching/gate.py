@@ -24,7 +24,7 @@ from django.utils import timezone
 from audit.services import audit_record
 from deployments.models import Deployment, State
 from legal.models import DocumentVersion
-from oversight.errors import DomainError
+from core.errors import DomainError
 
 from .selectors import watchlist_fingerprint
 

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from deployments.models import Deployment
 from legal.models import WatchlistCategory
-from oversight.storage import storages_private
+from core.storage import storages_private
 
 ENCODING_BYTES = 128 * 8  # 128 float64 values, as the engine produces them
 

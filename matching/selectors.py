@@ -13,7 +13,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from deployments.models import Deployment, DeploymentUserObjectPermission, State
-from oversight.roles import Role, has_role
+from core.roles import Role, has_role
 
 from .models import Alert, Run, WatchlistEntry
 

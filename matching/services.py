@@ -35,9 +35,9 @@ from django.utils import timezone
 
 from audit.services import audit_record
 from deployments.models import Deployment, Outcome, State
-from deployments.signals import deployment_changed
+from deployments import services as deployment_services
 from legal.models import WatchlistCategory
-from oversight.errors import NotPermitted, PreconditionsFailed, TransitionNotAllowed
+from core.errors import NotPermitted, PreconditionsFailed, TransitionNotAllowed
 
 from . import engine
 from .gate import WATCHLIST_CHANGED, GateClosed, Permit, gate_check
@@ -375,12 +375,12 @@ def watchlist_entry_remove(*, entry: WatchlistEntry, by: User, reason: str) -> W
     return locked
 
 
-def watchlist_pin_at_sign_off(sender: Any, *, deployment: Deployment, by: User, **_: Any) -> None:
-    """Receiver of `deployment_approving`, inside the chair's sign-off transaction.
+def watchlist_pin_at_sign_off(*, deployment: Deployment, by: User) -> dict[str, str]:
+    """What sign-off pins of the watchlist, inside the chair's sign-off transaction.
 
     Refuses an empty watchlist, one still enrolling, one over its cap or holding a category the
-    use case does not allow; otherwise pins its fingerprint on the deployment, which the
-    sign-off service saves with the approval.
+    use case does not allow; otherwise gives its fingerprint, which the sign-off service pins
+    on the deployment with the approval.
     """
     watchlist = _locked_watchlist(deployment)
     active = watchlist.entries.filter(status__in=WatchlistEntry.ACTIVE)
@@ -413,7 +413,7 @@ def watchlist_pin_at_sign_off(sender: Any, *, deployment: Deployment, by: User, 
             f"The watchlist holds people in categories the use case does not allow ({labels}). "
             "The planner must remove them before sign-off."
         )
-    deployment.watchlist_fingerprint = watchlist_fingerprint(deployment=deployment)
+    return {"watchlist_fingerprint": watchlist_fingerprint(deployment=deployment)}
 
 
 # --- runs ---------------------------------------------------------------------------------------
@@ -741,45 +741,20 @@ def _engine_counts(deployment: Deployment) -> dict[str, int]:
     return {"faces_seen": faces or 0, **counts}
 
 
-@transaction.atomic
 def outcome_fill_from_runs(*, deployment: Deployment) -> Outcome | None:
-    """Fill the deployment's outcome record from the engine's own counts.
+    """Give a completed deployment the engine's counts, through the register's service.
 
-    Only for a completed deployment the engine ran for: before completion there is no outcome
-    record yet, and once the results are published the public record stands. Complaints and
-    the summary are the planner's and are left alone.
+    Only for a deployment the engine ran for; the register decides whether the outcome may
+    still change (`outcome_fill_from_engine`).
     """
-    deployment = Deployment.objects.select_for_update().get(pk=deployment.pk)
-    if (
-        deployment.state != State.COMPLETED
-        or not Run.objects.filter(deployment=deployment).exists()
-    ):
+    if not Run.objects.filter(deployment=deployment).exists():
         return None
-    outcome, _ = Outcome.objects.select_for_update().get_or_create(deployment=deployment)
-    counts = _engine_counts(deployment)
-    if outcome.is_counted_by_engine and all(
-        getattr(outcome, name) == value for name, value in counts.items()
-    ):
-        return outcome
-    for name, value in counts.items():
-        setattr(outcome, name, value)
-    outcome.engine_counted_at = timezone.now()
-    outcome.save()
     pending = Alert.objects.filter(run__deployment=deployment, verdict="").count()
-    audit_record(
-        actor="engine",
-        action="outcome.filled_from_engine",
-        obj=deployment,
-        details={**counts, "alerts_not_adjudicated": pending},
+    return deployment_services.outcome_fill_from_engine(
+        deployment=deployment,
+        counts=_engine_counts(deployment),
+        details={"alerts_not_adjudicated": pending},
     )
-    deployment_changed.send(sender=Deployment, deployment=deployment, action="outcome_filled")
-    return outcome
-
-
-def on_deployment_changed(sender: Any, *, deployment: Deployment, action: str, **_: Any) -> None:
-    """Receiver of `deployment_changed`: a completed deployment's outcome takes the run counts."""
-    if action == "completed":
-        outcome_fill_from_runs(deployment=deployment)
 
 
 # --- retention ----------------------------------------------------------------------------------

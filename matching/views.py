@@ -25,7 +25,7 @@ from django.views.decorators.http import require_POST
 from deployments.forms import attach_problems
 from deployments.models import Deployment
 from deployments.selectors import visible_deployment_or_404
-from oversight.errors import DomainError, NotPermitted, PreconditionsFailed, TransitionNotAllowed
+from core.errors import DomainError, NotPermitted, PreconditionsFailed, TransitionNotAllowed
 
 from . import engine, services
 from .forms import AdjudicationForm, RemoveEntryForm, RunStartForm, WatchlistEntryForm

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from oversight.roles import Role
+from core.roles import Role
 
 from . import factories
 

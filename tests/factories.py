@@ -19,7 +19,7 @@ from deployments import services as ds
 from deployments.models import Area, Deployment, Review, Site
 from legal import services as ls
 from legal.models import Document, UseCase, WatchlistCategory
-from oversight.roles import Role, ensure_role_groups
+from core.roles import Role, ensure_role_groups
 
 _serial = count(1)
 

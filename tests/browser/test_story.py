@@ -27,7 +27,8 @@ from django.db import connections
 from django.utils import timezone
 
 from deployments import services as ds
-from deployments.models import Deployment, PublicQuestion, ReportPdf, State
+from deployments.models import Deployment, State
+from public.models import PublicQuestion, ReportPdf
 
 from .. import factories
 

@@ -9,7 +9,7 @@ from audit.models import AuditEvent
 from audit.services import audit_verify_chain
 from deployments import services as ds
 from deployments.models import Deployment, State
-from oversight.errors import TransitionNotAllowed
+from core.errors import TransitionNotAllowed
 from tests import factories
 
 from ..conftest import needs_real_services

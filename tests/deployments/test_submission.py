@@ -11,7 +11,7 @@ from deployments import services as ds
 from deployments.models import State
 from legal import services as ls
 from legal.models import Document, WatchlistCategory
-from oversight.errors import NotPermitted, PreconditionsFailed, TransitionNotAllowed
+from core.errors import NotPermitted, PreconditionsFailed, TransitionNotAllowed
 from tests import factories
 
 

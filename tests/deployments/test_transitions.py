@@ -12,8 +12,8 @@ from deployments.models import Outcome, Review, State
 from deployments.tasks import complete_ended_deployments
 from legal import services as ls
 from legal.models import Document
-from oversight.errors import NotPermitted, PreconditionsFailed, TransitionNotAllowed
-from oversight.roles import Role
+from core.errors import NotPermitted, PreconditionsFailed, TransitionNotAllowed
+from core.roles import Role
 from tests import factories
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from deployments.demographics import DEFAULT_CENSUS_CSV, area_demographics_import_default
+from fairness.census import DEFAULT_CENSUS_CSV, area_demographics_import_default
 from deployments.models import Deployment, Site
 from tests import factories
 

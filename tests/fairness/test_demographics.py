@@ -9,13 +9,14 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from audit.models import AuditEvent
-from deployments.demographics import (
+from fairness.census import (
     DEFAULT_CENSUS_CSV,
     DemographicsFileError,
     area_demographics_import,
     area_demographics_import_default,
 )
-from deployments.models import Area, AreaGroupCount
+from deployments.models import Area
+from fairness.models import AreaGroupCount
 
 from .conftest import GROUP_COLUMNS
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from deployments import fairness
+from fairness import exposure as fairness
 from deployments.models import Deployment, State
 from tests import factories
 

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from deployments import services as ds
 from deployments.models import Area, State
-from oversight.errors import PreconditionsFailed
+from core.errors import PreconditionsFailed
 from tests import factories
 
 from .conftest import approved_at

@@ -9,12 +9,12 @@ import pytest
 from django.urls import reverse
 
 from deployments import services as ds
-from deployments.fairness import threshold_guard
+from fairness.guard import threshold_guard
 from deployments.models import Review
 from legal.evaluations import evaluation_record
 from legal.models import EngineEvaluation
 from matching.evaluation import evaluate
-from oversight.errors import PreconditionsFailed
+from core.errors import PreconditionsFailed
 from tests import factories
 
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from deployments.models import Deployment, State
 from matching.models import Alert, Run, WatchlistEntry
-from oversight.demo import seed_demo
+from demo.seed import seed_demo
 
 from .test_watch_command import watch
 

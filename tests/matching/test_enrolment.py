@@ -18,7 +18,7 @@ from matching import services
 from matching.models import Watchlist, WatchlistEntry
 from matching.samples import compose_two_faces, no_face_image
 from matching.selectors import watchlist_fingerprint
-from oversight.errors import NotPermitted, PreconditionsFailed, TransitionNotAllowed
+from core.errors import NotPermitted, PreconditionsFailed, TransitionNotAllowed
 from tests import factories
 
 from ..conftest import wait_for

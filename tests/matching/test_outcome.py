@@ -12,7 +12,7 @@ from deployments import services as ds
 from deployments.models import Outcome
 from matching import engine, services
 from matching.models import Alert
-from oversight.errors import NotPermitted, PreconditionsFailed, TransitionNotAllowed
+from core.errors import NotPermitted, PreconditionsFailed, TransitionNotAllowed
 
 pytestmark = pytest.mark.django_db
 

@@ -14,8 +14,8 @@ from deployments import services as ds
 from matching import engine, services
 from matching.gate import GateClosed
 from matching.models import Alert, Run
-from oversight.errors import NotPermitted
-from oversight.roles import Role
+from core.errors import NotPermitted
+from core.roles import Role
 from tests import factories
 
 pytestmark = pytest.mark.django_db

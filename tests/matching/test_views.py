@@ -13,7 +13,7 @@ from deployments import services as ds
 from matching import engine, services
 from matching.models import Alert, Run, WatchlistEntry
 from matching.samples import compose_two_faces
-from oversight.roles import Role
+from core.roles import Role
 from tests import factories
 
 pytestmark = pytest.mark.django_db

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from deployments import services as ds
-from deployments.public_selectors import annual_report
+from public.selectors import annual_report
 
 from .. import factories
 from .conftest import OUTCOME, approved, completed, reported

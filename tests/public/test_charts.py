@@ -8,7 +8,7 @@ from xml.etree import ElementTree
 
 import pytest
 
-from deployments import charts
+from public import charts
 from deployments.models import Outcome
 
 pytestmark = pytest.mark.django_db

@@ -8,8 +8,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from deployments import public_services as ps
-from deployments.models import PublicQuestion
+from public import services as ps
+from public.models import PublicQuestion
 
 pytestmark = pytest.mark.django_db
 

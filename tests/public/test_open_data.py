@@ -19,7 +19,7 @@ from django.utils.http import http_date
 
 from deployments import services as ds
 from deployments.models import Deployment
-from deployments.opendata import COLUMN_NAMES
+from public.opendata import COLUMN_NAMES
 
 from .. import factories
 from .conftest import approved, completed, reported

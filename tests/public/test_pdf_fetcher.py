@@ -17,7 +17,7 @@ import pytest
 from PIL import Image
 from pypdf import PdfReader
 
-from oversight.pdf import StaticOnlyFetcher, render_pdf, render_pdf_from_html
+from core.pdf import StaticOnlyFetcher, render_pdf, render_pdf_from_html
 
 SITE = "http://127.0.0.1:8000"
 

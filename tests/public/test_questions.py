@@ -9,9 +9,9 @@ from django.test import Client
 from django.urls import reverse
 
 from audit.models import AuditEvent
-from deployments import public_services as ps
-from deployments.models import PublicQuestion
-from oversight.errors import NotPermitted, PreconditionsFailed, TransitionNotAllowed
+from public import services as ps
+from public.models import PublicQuestion
+from core.errors import NotPermitted, PreconditionsFailed, TransitionNotAllowed
 
 from .. import factories
 

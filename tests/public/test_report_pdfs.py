@@ -12,9 +12,9 @@ from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
 
-from deployments import public_services as ps
+from public import services as ps
 from deployments import services as ds
-from deployments.models import ReportPdf
+from public.models import ReportPdf
 
 from .conftest import completed
 

@@ -21,10 +21,10 @@ from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
 
-from deployments import public_services as ps
+from public import services as ps
 from deployments import services as ds
 from deployments.models import Review
-from oversight.roles import Role
+from core.roles import Role
 
 from .. import factories
 from .conftest import OUTCOME

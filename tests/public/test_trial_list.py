@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from deployments import services as ds
-from deployments.public_selectors import TRIALS_PER_PAGE
+from public.selectors import TRIALS_PER_PAGE
 
 from .. import factories
 from .conftest import approved, completed, reported

@@ -1,0 +1,26 @@
+"""`python manage.py seed_demo [--password PW]`: demo users, documents, sites and deployments."""
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from demo.seed import demo_logins, seed_demo
+
+
+class Command(BaseCommand):
+    help = "Create demo users (one per role), legal documents, sites and deployments. Idempotent."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--password", default="oversight-demo", help="Password for every demo user."
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        result = seed_demo(password=options["password"])
+        made = result["deployments"]
+        self.stdout.write(f"Demo data ready ({len(made)} new deployments).")
+        self.stdout.write(result["evaluation"])
+        self.stdout.write(result["engine"])
+        self.stdout.write(f"Demo sign-ins (password: {options['password']}):")
+        for username, roles in demo_logins():
+            self.stdout.write(f"  {username:<12} {roles}")

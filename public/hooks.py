@@ -1,0 +1,39 @@
+"""The public record's part in the register (see `deployments.hooks`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.roles import Role, has_role
+from deployments import hooks
+from deployments.hooks import Panel
+from deployments.models import Deployment
+
+MODERATION_SHOWN = 5
+
+
+@hooks.after_change.register
+def refresh_pdfs(deployment: Deployment, action: str) -> None:
+    """The public record changed, so its PDFs may have: re-render them once this commits."""
+    from .services import queue_report_refresh
+
+    queue_report_refresh(deployment)
+
+
+@hooks.panels["dashboard"].register
+def moderation_summary(deployment: Deployment | None, user: Any) -> Panel | None:
+    """The questions waiting for moderation, on a moderator's dashboard."""
+    from .models import PublicQuestion
+
+    if not has_role(user, Role.MODERATOR):
+        return None
+    pending = PublicQuestion.objects.filter(status=PublicQuestion.Status.PENDING)
+    return Panel(
+        "staff/moderation/dashboard_summary.html",
+        {
+            "count": pending.count(),
+            "oldest": list(
+                pending.select_related("deployment").order_by("submitted_at")[:MODERATION_SHOWN]
+            ),
+        },
+    )

@@ -1,0 +1,453 @@
+"""Reads behind the public pages, open data, feed and PDFs.
+
+Everything here is for people who are not signed in, so two rules hold throughout:
+- Only deployments whose notice is public (signed off by the chair) are read, and their results
+  only once the results report is published (`state == report_published`).
+- Restricted fields (the intelligence case, reviewers' private notes, the people who filed,
+  authorised, reviewed or operated, question emails) are never selected: reviews, questions,
+  authorisations and suspensions are read with `values()` naming the public columns only, so a
+  template cannot reach a restricted field even by mistake.
+
+Each function runs a fixed number of queries whatever the number of rows (tested with 2,000
+published deployments in tests/public/test_query_counts.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from legal.models import DocumentVersion, Instrument, UseCase
+
+from deployments.models import (
+    AlertRates,
+    Area,
+    Authorisation,
+    Deployment,
+    Outcome,
+    Review,
+    State,
+    Suspension,
+)
+
+from .models import PublicQuestion
+
+# States in which a signed-off deployment is shown to the public.
+PUBLIC_STATES = (State.APPROVED, State.SUSPENDED, State.COMPLETED, State.REPORT_PUBLISHED)
+TRIALS_PER_PAGE = 25
+
+
+class PublicStatus:
+    """The statuses the public pages filter by, each a condition on state and time."""
+
+    UPCOMING = "upcoming"
+    LIVE = "live"
+    SUSPENDED = "suspended"
+    ENDED = "ended"
+    RESULTS = "results"
+
+    CHOICES = (
+        (UPCOMING, "Upcoming"),
+        (LIVE, "Live now"),
+        (SUSPENDED, "Suspended"),
+        (ENDED, "Ended, results to come"),
+        (RESULTS, "Results published"),
+    )
+
+    @classmethod
+    def condition(cls, status: str, at: datetime) -> Q:
+        approved = Q(state=State.APPROVED)
+        return {
+            cls.UPCOMING: approved & Q(starts_at__gt=at),
+            cls.LIVE: approved & Q(starts_at__lte=at, ends_at__gt=at),
+            cls.SUSPENDED: Q(state=State.SUSPENDED),
+            # Approved trials whose window has passed are completed by a beat task within
+            # minutes; until then they are "ended" too.
+            cls.ENDED: Q(state=State.COMPLETED) | (approved & Q(ends_at__lte=at)),
+            cls.RESULTS: Q(state=State.REPORT_PUBLISHED),
+        }[status]
+
+
+def public_trials() -> QuerySet[Deployment]:
+    """Every deployment whose notice is public, with what a list row shows."""
+    return (
+        Deployment.objects.published()
+        .filter(state__in=PUBLIC_STATES)
+        .select_related("site__area", "use_case", "outcome")
+    )
+
+
+def public_outcome(deployment: Deployment) -> Outcome | None:
+    """The outcome, only once the results report is published (loaded by `public_trials`)."""
+    if not deployment.is_report_public:
+        return None
+    try:
+        return deployment.outcome
+    except Outcome.DoesNotExist:
+        return None
+
+
+# --- the home page ------------------------------------------------------------------------
+def home_sections(*, at: datetime | None = None) -> dict[str, Any]:
+    at = at or timezone.now()
+    trials = public_trials()
+    upcoming = list(
+        trials.filter(PublicStatus.condition(PublicStatus.UPCOMING, at)).order_by(
+            "starts_at", "id"
+        )[:6]
+    )
+    return {
+        "live": list(
+            trials.filter(PublicStatus.condition(PublicStatus.LIVE, at)).order_by("ends_at", "id")
+        ),
+        "next_trial": upcoming[0] if upcoming else None,
+        "upcoming": upcoming,
+        "recent": list(trials.filter(ends_at__lte=at).order_by("-ends_at", "-id")[:6]),
+        "suspended": list(
+            trials.filter(PublicStatus.condition(PublicStatus.SUSPENDED, at)).order_by(
+                "-suspended_at", "-id"
+            )[:6]
+        ),
+        "watchlist_retention_hours": settings.OVERSIGHT_WATCHLIST_RETENTION_HOURS,
+        "counts": trials.aggregate(
+            total=Count("id"), with_results=Count("id", filter=Q(state=State.REPORT_PUBLISHED))
+        ),
+    }
+
+
+# --- the list of trials -------------------------------------------------------------------
+@dataclass(frozen=True)
+class TrialFilters:
+    borough: str = ""  # ONS area code
+    use_case: str = ""  # clause, e.g. "2.3(a)"
+    status: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+
+    def apply(self, trials: QuerySet[Deployment], *, at: datetime) -> QuerySet[Deployment]:
+        if self.borough:
+            trials = trials.filter(site__area__code=self.borough)
+        if self.use_case:
+            trials = trials.filter(use_case__clause=self.use_case)
+        if self.status:
+            trials = trials.filter(PublicStatus.condition(self.status, at))
+        # A trial is in the range when any part of its window falls on the days chosen.
+        if self.date_from:
+            trials = trials.filter(ends_at__date__gte=self.date_from)
+        if self.date_to:
+            trials = trials.filter(starts_at__date__lte=self.date_to)
+        return trials
+
+    @property
+    def is_active(self) -> bool:
+        return any((self.borough, self.use_case, self.status, self.date_from, self.date_to))
+
+
+def trial_page(*, filters: TrialFilters, page: int | str | None) -> Page:
+    """One page of published trials, newest first: two queries (count and rows)."""
+    trials = filters.apply(public_trials(), at=timezone.now()).order_by("-starts_at", "-id")
+    return Paginator(trials, TRIALS_PER_PAGE).get_page(page)
+
+
+def filter_choices() -> dict[str, list[tuple[str, str]]]:
+    """Boroughs and use cases that have at least one published trial: two queries."""
+    published = Deployment.objects.published().filter(state__in=PUBLIC_STATES)
+    boroughs = (
+        Area.objects.filter(sites__deployments__in=published)
+        .distinct()
+        .order_by("name")
+        .values_list("code", "name")
+    )
+    use_cases = (
+        UseCase.objects.filter(deployments__in=published)
+        .distinct()
+        .order_by("clause")
+        .values_list("clause", "title")
+    )
+    return {
+        "boroughs": list(boroughs),
+        "use_cases": [(clause, f"{clause} {title}") for clause, title in use_cases],
+        "statuses": list(PublicStatus.CHOICES),
+    }
+
+
+# --- one notice ---------------------------------------------------------------------------
+@dataclass
+class Notice:
+    """Everything the public notice of one trial shows, restricted fields left out."""
+
+    trial: Deployment
+    outcome: Outcome | None
+    pinned: list[DocumentVersion]
+    instruments: list[Instrument]
+    authorisation: dict[str, Any] | None
+    approvals: list[dict[str, Any]]
+    dissent: list[dict[str, Any]]
+    suspensions: list[dict[str, Any]]
+    questions: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def conditions(self) -> list[str]:
+        """The chair's conditions and each approving panel member's, in that order."""
+        found = [self.trial.panel_conditions] if self.trial.panel_conditions else []
+        found += [r["conditions"] for r in self.approvals if r["conditions"]]
+        return found
+
+
+_REVIEW_COLUMNS = ("decision", "reasons", "conditions", "conflicts_declared", "signed_at")
+_QUESTION_COLUMNS = (
+    "id",
+    "text",
+    "name",
+    "status",
+    "submitted_at",
+    "answer",
+    "answered_at",
+    "moderated_at",
+    "removal_reason",
+)
+_DECISION_LABELS = dict(Review.Decision.choices)
+
+
+def _first_as_dict(rows: Any) -> dict[str, Any] | None:
+    row = rows.first()
+    return dict(row) if row is not None else None
+
+
+def public_notice(reference: str) -> Notice | None:
+    """The notice of one published trial, or None. Seven queries, whatever its size."""
+    trial = public_trials().filter(reference=reference).first()
+    if trial is None:
+        return None
+    reviews = []
+    for row in (
+        Review.objects.filter(deployment=trial, revision=trial.revision)
+        .order_by("signed_at", "id")
+        .values(*_REVIEW_COLUMNS)
+    ):
+        row["decision_label"] = _DECISION_LABELS.get(row["decision"], row["decision"])
+        reviews.append(row)
+    questions = list(
+        PublicQuestion.objects.filter(
+            deployment=trial,
+            status__in=(PublicQuestion.Status.PUBLISHED, PublicQuestion.Status.REMOVED),
+        )
+        .order_by("submitted_at", "id")
+        .values(*_QUESTION_COLUMNS)
+    )
+    for question in questions:
+        if question["status"] == PublicQuestion.Status.REMOVED:
+            # The trace stays; the words of a removed question do not.
+            question["text"] = question["name"] = question["answer"] = ""
+    return Notice(
+        trial=trial,
+        outcome=public_outcome(trial),
+        pinned=list(trial.pinned_documents.select_related("document").order_by("document__kind")),
+        instruments=list(trial.use_case.instruments.order_by("kind", "citation"))
+        if trial.use_case
+        else [],
+        authorisation=_first_as_dict(
+            Authorisation.objects.filter(deployment=trial, revision=trial.revision)
+            .order_by("-authorised_at")
+            .values("statement", "authorised_at")
+        ),
+        approvals=[r for r in reviews if r["decision"] in Review.APPROVING],
+        dissent=[r for r in reviews if r["decision"] not in Review.APPROVING],
+        suspensions=[
+            dict(row)
+            for row in Suspension.objects.filter(deployment=trial)
+            .order_by("suspended_at")
+            .values("reason", "suspended_at", "lifted_at", "lift_reason")
+        ],
+        questions=questions,
+    )
+
+
+# --- the annual report --------------------------------------------------------------------
+@dataclass
+class Totals(AlertRates):
+    """Sums of the published-record columns over a group of trials."""
+
+    label: str = ""
+    trials: int = 0
+    with_results: int = 0
+    hours: float = 0.0
+    faces_seen: int = 0
+    true_alerts_confirmed: int = 0
+    true_alerts_unconfirmed: int = 0
+    false_alerts_confirmed: int = 0
+    false_alerts_unconfirmed: int = 0
+    arrests: int = 0
+    other_outcomes: int = 0
+    no_action: int = 0
+    complaints: int = 0
+    suspensions: int = 0
+
+    def add(self, trial: Deployment, outcome: Outcome | None) -> None:
+        self.trials += 1
+        if trial.duration is not None:
+            self.hours += trial.duration.total_seconds() / 3600
+        if outcome is None:
+            return
+        self.with_results += 1
+        for name in (*Outcome.ENGINE_FIELDS, "complaints"):
+            setattr(self, name, getattr(self, name) + getattr(outcome, name))
+
+
+@dataclass
+class AnnualReport:
+    year: int
+    trials: list[Deployment]
+    outcomes: dict[int, Outcome | None]
+    totals: Totals
+    by_use_case: list[Totals]
+    by_borough: list[Totals]
+    suspensions: list[dict[str, Any]]
+    questions: dict[str, int]
+    years: list[int]
+
+
+def report_years() -> list[int]:
+    """Years with at least one published trial, newest first: one query."""
+    dates = (
+        Deployment.objects.published()
+        .filter(state__in=PUBLIC_STATES, starts_at__isnull=False)
+        .dates("starts_at", "year", order="DESC")
+    )
+    return [d.year for d in dates]
+
+
+def annual_report(year: int) -> AnnualReport | None:
+    """Figures for the trials that started in `year` (London time). Four queries."""
+    trials = list(public_trials().filter(starts_at__year=year).order_by("starts_at", "id"))
+    if not trials:
+        return None
+    totals = Totals(label=str(year))
+    by_use_case: dict[str, Totals] = {}
+    by_borough: dict[str, Totals] = {}
+    outcomes: dict[int, Outcome | None] = {}
+    for trial in trials:
+        outcome = public_outcome(trial)
+        outcomes[trial.pk] = outcome
+        use_case = str(trial.use_case) if trial.use_case else "No use case"
+        borough = trial.site.area.name if trial.site else "No site"
+        for group in (
+            totals,
+            by_use_case.setdefault(use_case, Totals(label=use_case)),
+            by_borough.setdefault(borough, Totals(label=borough)),
+        ):
+            group.add(trial, outcome)
+    suspensions: list[dict[str, Any]] = [
+        dict(row)
+        for row in Suspension.objects.filter(deployment__in=[t.pk for t in trials])
+        .order_by("suspended_at")
+        .values(
+            "deployment__reference",
+            "deployment__site__name",
+            "deployment__site__area__name",
+            "reason",
+            "suspended_at",
+            "lifted_at",
+            "lift_reason",
+        )
+    ]
+    by_reference = {t.reference: t for t in trials}
+    for suspension in suspensions:
+        trial = by_reference[suspension["deployment__reference"]]
+        totals.suspensions += 1
+        by_use_case[str(trial.use_case) if trial.use_case else "No use case"].suspensions += 1
+        by_borough[trial.site.area.name if trial.site else "No site"].suspensions += 1
+    questions = PublicQuestion.objects.filter(deployment__in=[t.pk for t in trials]).aggregate(
+        asked=Count("id"),
+        published=Count("id", filter=Q(status=PublicQuestion.Status.PUBLISHED)),
+        removed=Count("id", filter=Q(status=PublicQuestion.Status.REMOVED)),
+        pending=Count("id", filter=Q(status=PublicQuestion.Status.PENDING)),
+    )
+    return AnnualReport(
+        year=year,
+        trials=trials,
+        outcomes=outcomes,
+        totals=totals,
+        by_use_case=sorted(by_use_case.values(), key=lambda t: t.label),
+        by_borough=sorted(by_borough.values(), key=lambda t: t.label),
+        suspensions=suspensions,
+        questions=questions,
+        years=report_years(),
+    )
+
+
+# --- feed ---------------------------------------------------------------------------------
+def feed_entries(*, limit: int = 50) -> list[tuple[str, Deployment, datetime]]:
+    """Newest notices and results reports, as (kind, trial, when): two queries."""
+    trials = public_trials()
+    notices = [
+        ("notice", t, t.notice_published_at)
+        for t in trials.order_by("-notice_published_at", "-id")[:limit]
+        if t.notice_published_at
+    ]
+    reports = [
+        ("report", t, t.report_published_at)
+        for t in trials.filter(
+            state=State.REPORT_PUBLISHED, report_published_at__isnull=False
+        ).order_by("-report_published_at", "-id")[:limit]
+        if t.report_published_at
+    ]
+    entries = sorted(notices + reports, key=lambda e: (e[2], e[1].pk), reverse=True)
+    return entries[:limit]
+
+
+def notice_lead_time(trial: Deployment) -> timedelta | None:
+    """How long before the start the notice was published."""
+    if trial.notice_published_at and trial.starts_at:
+        return trial.starts_at - trial.notice_published_at
+    return None
+
+
+# --- page and PDF contexts ----------------------------------------------------------------
+def notice_context(notice: Notice) -> dict[str, Any]:
+    """What the notice page and the trial report PDF render (the same includes)."""
+    from .charts import alerts_chart, faces_chart
+
+    context: dict[str, Any] = {
+        "notice": notice,
+        "trial": notice.trial,
+        "outcome": notice.outcome,
+        "lead_time": notice_lead_time(notice.trial),
+        "max_threshold": settings.OVERSIGHT_MAX_MATCH_THRESHOLD,
+    }
+    if notice.outcome is not None:
+        context["alerts_chart"] = alerts_chart(notice.outcome)
+        context["faces_chart"], context["faces_hourly"] = faces_chart(notice.trial, notice.outcome)
+    return context
+
+
+def annual_context(report: AnnualReport) -> dict[str, Any]:
+    """What the annual report page and its PDF render."""
+    return {
+        "report": report,
+        "year": report.year,
+        "rows": [(t, report.outcomes[t.pk]) for t in report.trials],
+        "report_groups": [
+            ("By use case", report.by_use_case, "by-use-case-h"),
+            ("By borough", report.by_borough, "by-borough-h"),
+        ],
+        # Issue 5 (exposure by group) plugs its portfolio figures in here.
+        "fairness": fairness_figures(report),
+    }
+
+
+def fairness_figures(report: AnnualReport) -> dict[str, Any]:
+    """Issue 5's exposure by census group over the trials approved in the report's year.
+
+    Plain data (`available`, `summary`, `rows`, `source`) from `fairness.exposure`; the
+    annual report shows it in `public/includes/annual_fairness.html`.
+    """
+    from fairness.exposure import portfolio_exposure
+
+    return portfolio_exposure(year=report.year)

@@ -1,0 +1,31 @@
+"""The public record's pages, mounted at the root (namespace "public"), and the moderation
+queue, mounted under /staff/ (namespace "staff"), by oversight/urls.py."""
+
+from django.urls import path
+
+from . import legal_views, moderation_views, views
+from .feeds import TrialsFeed
+
+public_urlpatterns = [
+    path("", views.home, name="home"),
+    path("trials/", views.trial_list, name="trial_list"),
+    path("trials/<str:reference>/", views.trial_detail, name="trial_detail"),
+    path("trials/<str:reference>/report.pdf", views.trial_report_pdf, name="trial_report_pdf"),
+    path("reports/", views.annual_report_index, name="annual_report_index"),
+    path("reports/<int:year>/", views.annual_report_page, name="annual_report"),
+    path("reports/<int:year>/report.pdf", views.annual_report_pdf, name="annual_report_pdf"),
+    path("open-data/", views.open_data_index, name="open_data"),
+    path("open-data/deployments.csv", views.open_data_csv, name="open_data_csv"),
+    path("open-data/deployments.json", views.open_data_json, name="open_data_json"),
+    path("open-data/schema.json", views.open_data_schema, name="open_data_schema"),
+    path("feed.atom", TrialsFeed(), name="feed"),
+    path("legal/", legal_views.public_index, name="legal_index"),
+    path("legal/<slug:kind>/", legal_views.public_document, name="legal_document"),
+    path("legal/<slug:kind>/v<int:number>/", legal_views.public_version, name="legal_version"),
+]
+
+staff_urlpatterns = [
+    path("moderation/", moderation_views.queue, name="moderation_queue"),
+    path("moderation/<int:pk>/publish/", moderation_views.publish, name="moderation_publish"),
+    path("moderation/<int:pk>/remove/", moderation_views.remove, name="moderation_remove"),
+]
