@@ -35,3 +35,17 @@ class PreconditionsFailed(TransitionNotAllowed):
         self.problems = problems
         flat = [m for messages in problems.values() for m in messages]
         super().__init__(" ".join(flat), code="preconditions_failed")
+
+
+class MalformedFile(ValueError):
+    """A file given to an import cannot be used, and nothing was imported from it.
+
+    ``line`` is the physical line at fault (1 is a CSV's header), or 0 when the problem is the
+    whole file; ``reason`` says what is wrong and what to do. Plain Python, so that the engine's
+    Django-free maths can raise it too.
+    """
+
+    def __init__(self, line: int, reason: str) -> None:
+        self.line = line
+        self.reason = reason
+        super().__init__(f"Line {line}: {reason}" if line else reason)

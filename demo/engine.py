@@ -16,7 +16,6 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from deployments.models import Deployment, State
-
 from matching.models import Run, Watchlist, WatchlistEntry
 from matching.samples import sample_faces_dir, synthetic_encodings
 
@@ -80,15 +79,15 @@ def watchlist_seed(deployment: Deployment, planner: Any) -> None:
 def _assign_upcoming(operator: Any, now: Any) -> None:
     """The operator is also assigned to the next approved deployment, so that the console shows
     one whose gate is still closed (it has not started)."""
-    from deployments import services as ds
     from core.roles import Role
+    from deployments import services as ds
 
     upcoming = (
         Deployment.objects.filter(state=State.APPROVED, starts_at__gt=now)
         .order_by("starts_at")
         .first()
     )
-    if upcoming is None or operator.has_perm("deployments.operate_deployment", upcoming):
+    if upcoming is None or upcoming.is_operator(operator):
         return
     officer = get_user_model().objects.filter(groups__name=Role.AUTHORISING_OFFICER).first()
     if officer is not None:

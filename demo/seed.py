@@ -21,12 +21,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.services import audit_record
+from core.roles import Role, ensure_role_groups
 from deployments import services as ds
-from fairness.census import area_demographics_import_default
 from deployments.models import Area, Deployment, Review, Site
+from fairness.census import area_demographics_import_default
 from legal import services as ls
 from legal.models import Document, Instrument, UseCase, WatchlistCategory
-from core.roles import Role, ensure_role_groups
 
 DEMO_LABEL = (
     "DEMONSTRATION TEXT written for the Oversight software. It is not the policy or the legal "
@@ -264,7 +264,7 @@ SITES = (
 
 
 def load_london_areas() -> None:
-    # The boroughs and London itself, with their census counts by group (issue 5).
+    # The boroughs and London itself, with their census counts by group.
     area_demographics_import_default(by="seed_demo")
 
 
@@ -363,7 +363,7 @@ def _through_panel(
 
 
 def _sign_off(deployment: Deployment, users: dict[str, Any]) -> Deployment:
-    # Sign-off pins the watchlist's fingerprint (issue 3): it is enrolled first, as a planner
+    # Sign-off pins the watchlist's fingerprint: it is enrolled first, as a planner
     # would have done while the request was with the panel.
     from demo.engine import watchlist_seed
 
@@ -491,8 +491,8 @@ def seed_deployments(users: dict[str, Any]) -> list[Deployment]:
 
 def seed_questions(users: dict[str, Any]) -> None:
     """Public questions on published notices: one answered, one waiting, one removed."""
-    from public import services as ps
     from deployments.models import State
+    from public import services as ps
     from public.models import PublicQuestion
 
     if PublicQuestion.objects.exists():
@@ -550,7 +550,7 @@ def seed_demo(*, password: str) -> dict[str, Any]:
 
 
 def seed_watchlists(users: dict[str, Any]) -> str:
-    """The engine's demo (issue 3): every signed-off deployment was given a watchlist before
+    """The engine's demo: every signed-off deployment was given a watchlist before
     its sign-off (`_sign_off`); here the live one gets a run with alerts for the operator's
     console, and retention deletes the biometrics of the deployments that ended long ago."""
     from demo.engine import alerts_seed

@@ -8,9 +8,8 @@ from typing import Any
 from django import forms
 from django.contrib.auth import get_user_model
 
-from legal.models import UseCase, WatchlistCategory
-from core.errors import PreconditionsFailed
 from core.roles import Role
+from legal.models import UseCase, WatchlistCategory
 
 from .hooks import approval_requirements_for
 from .models import Deployment, Outcome, Review, Site
@@ -111,13 +110,6 @@ class DeploymentForm(forms.ModelForm):
 
     def changes(self) -> dict[str, Any]:
         return {name: self.cleaned_data[name] for name in EDITABLE_FIELDS}
-
-
-def attach_problems(form: forms.BaseForm, error: PreconditionsFailed) -> None:
-    """Show a service's refusals on the fields they name (or at the top of the form)."""
-    for field, messages in error.problems.items():
-        for message in messages:
-            form.add_error(field if field in form.fields else None, message)
 
 
 class StatementForm(forms.Form):

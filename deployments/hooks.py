@@ -29,6 +29,7 @@ from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from core.panels import Panel
+from core.types import User
 
 from .models import Deployment
 
@@ -75,7 +76,7 @@ PAGES = ("deployment_form", "deployment_detail", "review_form", "dashboard")
 panels: dict[str, Hook[PanelProvider]] = {page: Hook(f"panels.{page}") for page in PAGES}
 
 
-def panels_for(page: str, *, deployment: Deployment | None, user: Any) -> list[Panel]:
+def panels_for(page: str, *, deployment: Deployment | None, user: User) -> list[Panel]:
     """The panels the higher apps draw on `page` for this deployment and person."""
     found = (provider(deployment, user) for provider in panels[page])
     return [panel for panel in found if panel is not None]

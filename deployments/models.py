@@ -13,6 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
+from core.roles import Role, has_role
+from core.types import User
 from legal.models import DocumentVersion, UseCase, WatchlistCategory
 
 
@@ -76,13 +78,50 @@ class State(models.TextChoices):
     WITHDRAWN = "withdrawn", "Withdrawn"
 
 
+# States in which a signed-off deployment is shown to the public.
+PUBLIC_STATES = (State.APPROVED, State.SUSPENDED, State.COMPLETED, State.REPORT_PUBLISHED)
+
+
+class PublicStatus(models.TextChoices):
+    """Where a public trial stands, as every public page, filter, export and feed says it.
+
+    Derived from the state and the time, never stored: `Deployment.public_status_at` for one
+    trial and `DeploymentQuerySet.in_public_status` for a filter, which must agree.
+    """
+
+    UPCOMING = "upcoming", "Upcoming"
+    LIVE = "live", "Live now"
+    SUSPENDED = "suspended", "Suspended"
+    ENDED = "ended", "Ended, results to come"
+    RESULTS = "results", "Results published"
+
+
 class DeploymentQuerySet(models.QuerySet["Deployment"]):
     def published(self) -> DeploymentQuerySet:
         """Deployments whose notice is public: signed off by the chair."""
         return self.filter(notice_published_at__isnull=False)
 
+    def public(self) -> DeploymentQuerySet:
+        """The trials the public record shows: signed off, and not since withdrawn from it."""
+        return self.published().filter(state__in=PUBLIC_STATES)
+
     def live_at(self, at: datetime) -> DeploymentQuerySet:
         return self.filter(state=State.APPROVED, starts_at__lte=at, ends_at__gt=at)
+
+    def in_public_status(self, status: str, at: datetime) -> DeploymentQuerySet:
+        """The trials whose `public_status_at(at)` is `status`."""
+        approved = models.Q(state=State.APPROVED)
+        condition = {
+            PublicStatus.UPCOMING: approved & models.Q(starts_at__gt=at),
+            PublicStatus.LIVE: approved & models.Q(starts_at__lte=at, ends_at__gt=at),
+            PublicStatus.SUSPENDED: models.Q(state=State.SUSPENDED),
+            # Approved trials whose window has passed are completed by a beat task within
+            # minutes; until then they have ended too.
+            PublicStatus.ENDED: models.Q(state=State.COMPLETED)
+            | (approved & models.Q(ends_at__lte=at)),
+            PublicStatus.RESULTS: models.Q(state=State.REPORT_PUBLISHED),
+        }[PublicStatus(status)]
+        return self.filter(condition)
 
 
 class Deployment(models.Model):
@@ -183,6 +222,30 @@ class Deployment(models.Model):
     def get_public_url(self) -> str:
         return reverse("public:trial_detail", args=[self.reference])
 
+    # --- who stands where -----------------------------------------------------------------
+    # Object rights are django-guardian permissions that the services grant: the planner's
+    # when filing, a reviewer's when assigned (removed on a declared conflict), an operator's
+    # when assigned. A role alone is not enough; neither is the permission without the role.
+    def is_filed_by(self, user: User) -> bool:
+        """Did this person file the request? They never decide on it."""
+        return user is not None and user.pk is not None and self.created_by_id == user.pk
+
+    def is_planner(self, user: User) -> bool:
+        """Is this person the planner of this deployment?"""
+        return has_role(user, Role.PLANNER) and user.has_perm("deployments.change_deployment", self)
+
+    def is_reviewer(self, user: User) -> bool:
+        """Is this person an assigned panel reviewer of it, with no conflict declared?"""
+        return has_role(user, Role.PANEL_MEMBER) and user.has_perm(
+            "deployments.review_deployment", self
+        )
+
+    def is_operator(self, user: User) -> bool:
+        """Is this person an operator assigned to run the engine for it?"""
+        return has_role(user, Role.OPERATOR) and user.has_perm(
+            "deployments.operate_deployment", self
+        )
+
     # --- questions about the deployment ---------------------------------------------------
     def is_live(self, at: datetime | None = None) -> bool:
         """Live is derived, never stored: approved and inside the window."""
@@ -201,6 +264,11 @@ class Deployment(models.Model):
     @property
     def is_notice_public(self) -> bool:
         return self.notice_published_at is not None
+
+    @property
+    def is_public(self) -> bool:
+        """Shown on the public record: signed off, and in a state the public record shows."""
+        return self.is_notice_public and self.state in PUBLIC_STATES
 
     @property
     def is_report_public(self) -> bool:
@@ -230,18 +298,27 @@ class Deployment(models.Model):
         labels = dict(WatchlistCategory.choices)
         return [labels.get(c, c) for c in self.watchlist_categories]
 
-    def public_status(self, at: datetime | None = None) -> str:
-        """The word the public pages use for where this trial stands."""
+    def public_status_at(self, at: datetime | None = None) -> PublicStatus | None:
+        """Where this trial stands for the public; None while it is not public."""
         at = at or timezone.now()
+        if not self.is_public:
+            return None
         if self.state == State.APPROVED:
+            if self.starts_at is not None and at < self.starts_at:
+                return PublicStatus.UPCOMING
             if self.is_live(at):
-                return "Live now"
-            return "Upcoming" if self.starts_at and at < self.starts_at else "Ended"
+                return PublicStatus.LIVE
+            return PublicStatus.ENDED
         return {
-            State.SUSPENDED: "Suspended",
-            State.COMPLETED: "Completed",
-            State.REPORT_PUBLISHED: "Results published",
-        }.get(State(self.state), self.get_state_display())
+            State.SUSPENDED: PublicStatus.SUSPENDED,
+            State.COMPLETED: PublicStatus.ENDED,
+            State.REPORT_PUBLISHED: PublicStatus.RESULTS,
+        }[State(self.state)]
+
+    def public_status(self, at: datetime | None = None) -> str:
+        """The words the public pages use for where this trial stands."""
+        status = self.public_status_at(at)
+        return status.label if status is not None else self.get_state_display()
 
 
 class DeploymentUserObjectPermission(UserObjectPermissionBase):

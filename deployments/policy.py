@@ -126,7 +126,13 @@ def _use_case(deployment: Deployment, at: datetime) -> list[Problem]:
     return problems
 
 
-_CHECKS: tuple[SubmissionCheck, ...] = (_missing_fields, _window, _legal_documents, _limits, _use_case)
+_CHECKS: tuple[SubmissionCheck, ...] = (
+    _missing_fields,
+    _window,
+    _legal_documents,
+    _limits,
+    _use_case,
+)
 
 
 def submission_problems(deployment: Deployment, *, at: datetime) -> list[Problem]:

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from core.roles import Role, roles_of
+from core.types import User
 
 from .models import Deployment, DeploymentUserObjectPermission, Review, ReviewAssignment, State
 
@@ -24,7 +25,7 @@ _SEES_ALL_SUBMITTED = {
 }
 
 
-def _holds(user: Any, codename: str) -> Exists:
+def _holds(user: User, codename: str) -> Exists:
     return Exists(
         DeploymentUserObjectPermission.objects.filter(
             content_object=OuterRef("pk"), user=user, permission__codename=codename
@@ -32,7 +33,7 @@ def _holds(user: Any, codename: str) -> Exists:
     )
 
 
-def deployments_visible_to(user: Any) -> QuerySet[Deployment]:
+def deployments_visible_to(user: User) -> QuerySet[Deployment]:
     """Drafts are seen only by their planner; the rest by role, assignment or publication."""
     base = Deployment.objects.select_related("site__area", "use_case", "created_by")
     roles = roles_of(user)
@@ -55,7 +56,7 @@ def deployments_visible_to(user: Any) -> QuerySet[Deployment]:
     )
 
 
-def dashboard_for(user: Any) -> dict[str, Any]:
+def dashboard_for(user: User) -> dict[str, Any]:
     """What waits for this person, by role."""
     roles = roles_of(user)
     visible = deployments_visible_to(user)
@@ -106,6 +107,6 @@ def deployment_reviews(deployment: Deployment) -> QuerySet[Review]:
     return deployment.reviews.select_related("reviewer").order_by("revision", "signed_at")
 
 
-def visible_deployment_or_404(user: Any, reference: str) -> Deployment:
+def visible_deployment_or_404(user: User, reference: str) -> Deployment:
     # Not visible and not existing look the same: a 404 does not confirm a draft exists.
     return get_object_or_404(deployments_visible_to(user), reference=reference)

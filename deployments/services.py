@@ -8,7 +8,8 @@ decide which actions to offer, so a button is shown exactly when the service wou
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -18,12 +19,15 @@ from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
 from audit.services import audit_record
-from legal.models import Document
-from legal.selectors import current_versions
 from core.errors import NotPermitted, PreconditionsFailed, TransitionNotAllowed
 from core.roles import Role, has_role
+from core.types import User
+from legal.models import Document
+from legal.selectors import current_versions
 
+from . import hooks
 from .models import (
+    Area,
     Authorisation,
     Deployment,
     Outcome,
@@ -34,9 +38,6 @@ from .models import (
     Suspension,
 )
 from .policy import submission_problems
-from . import hooks
-
-User = Any  # an authenticated user; typed loosely to keep services free of the user model
 
 EDITABLE_FIELDS = (
     "site",
@@ -63,6 +64,46 @@ WITHDRAWABLE = (State.DRAFT, State.SUBMITTED, State.RETURNED, State.AUTHORISED)
 SUSPENDABLE = (State.SUBMITTED, State.RETURNED, State.AUTHORISED, State.APPROVED)
 
 
+# --- areas -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class AreasUpserted:
+    ids: dict[str, int]  # ONS code -> the area's id
+    created: int
+    updated: int
+
+
+def _chunks(items: list[Any], size: int = 500) -> Iterable[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+@transaction.atomic
+def areas_upsert(*, areas: list[tuple[str, str, int]]) -> AreasUpserted:
+    """Create or update areas by ONS code, with their names and populations (census figures).
+
+    Areas are never deleted here: sites refer to them. Queries grow with the number of areas in
+    chunks of 500, not one by one, so a national file of thousands of areas loads quickly.
+    """
+    codes = [code for code, _, _ in areas]
+    existing: dict[str, Area] = {}
+    for chunk in _chunks(codes):
+        existing.update({a.code: a for a in Area.objects.filter(code__in=chunk)})
+    to_create, to_update = [], []
+    for code, name, population in areas:
+        area = existing.get(code)
+        if area is None:
+            to_create.append(Area(code=code, name=name, population=population))
+        else:
+            area.name, area.population = name, population
+            to_update.append(area)
+    Area.objects.bulk_create(to_create, batch_size=500)
+    Area.objects.bulk_update(to_update, ["name", "population"], batch_size=500)
+    ids: dict[str, int] = {}
+    for chunk in _chunks(codes):
+        ids.update(Area.objects.filter(code__in=chunk).values_list("code", "id"))
+    return AreasUpserted(ids=ids, created=len(to_create), updated=len(to_update))
+
+
 # --- helpers ---------------------------------------------------------------------------------
 def _lock(deployment: Deployment) -> Deployment:
     """Re-read the row under a lock: every rule below is checked against the locked copy."""
@@ -85,15 +126,10 @@ def _require_role(user: User, *roles: Role, doing: str) -> None:
 
 
 def _require_not_own(deployment: Deployment, user: User, *, doing: str) -> None:
-    # The person who filed a request never decides on it (issue 2, roles).
-    if deployment.created_by_id == user.pk:
+    # The person who files a request never decides on it: whoever authorises, reviews or signs
+    # off must be independent of the applicant (the register's rule; README, "Who does what").
+    if deployment.is_filed_by(user):
         raise NotPermitted(f"You filed {deployment}, so you cannot {doing} it.")
-
-
-def _is_planner_of(deployment: Deployment, user: User) -> bool:
-    return has_role(user, Role.PLANNER) and user.has_perm(
-        "deployments.change_deployment", deployment
-    )
 
 
 def _require_text(value: str, field: str, message: str) -> None:
@@ -123,7 +159,7 @@ def _next_reference(year: int) -> str:
 
 # --- checks (shared by services and pages) ---------------------------------------------------
 def check_edit(deployment: Deployment, user: User) -> None:
-    if not _is_planner_of(deployment, user):
+    if not deployment.is_planner(user):
         raise NotPermitted("Only the planner who filed this request can edit it.")
     if not deployment.is_editable:
         raise TransitionNotAllowed(
@@ -136,7 +172,7 @@ def check_submit(deployment: Deployment, user: User) -> None:
 
 
 def check_withdraw(deployment: Deployment, user: User) -> None:
-    if not _is_planner_of(deployment, user):
+    if not deployment.is_planner(user):
         raise NotPermitted("Only the planner who filed this request can withdraw it.")
     _require_state(deployment, *WITHDRAWABLE, doing="withdrawn")
 
@@ -175,7 +211,7 @@ def check_assign_reviewer(deployment: Deployment, user: User) -> None:
 def check_review(deployment: Deployment, user: User) -> None:
     _require_role(user, Role.PANEL_MEMBER, doing="review a deployment")
     _require_not_own(deployment, user, doing="review")
-    if not user.has_perm("deployments.review_deployment", deployment):
+    if not deployment.is_reviewer(user):
         raise NotPermitted(f"You are not assigned to review {deployment}.")
     _require_state(deployment, State.AUTHORISED, doing="reviewed")
     if Review.objects.filter(
@@ -243,7 +279,7 @@ def check_assign_operator(deployment: Deployment, user: User) -> None:
 
 
 def check_record_outcome(deployment: Deployment, user: User) -> None:
-    if not (_is_planner_of(deployment, user) or has_role(user, Role.PANEL_CHAIR)):
+    if not (deployment.is_planner(user) or has_role(user, Role.PANEL_CHAIR)):
         raise NotPermitted(
             "Only the planner who filed it or the panel chair can record the outcome."
         )
@@ -253,37 +289,6 @@ def check_record_outcome(deployment: Deployment, user: User) -> None:
 def check_publish_report(deployment: Deployment, user: User) -> None:
     _require_role(user, Role.MODERATOR, Role.PANEL_CHAIR, doing="publish a results report")
     _require_state(deployment, State.COMPLETED, doing="reported on")
-
-
-ACTION_CHECKS: dict[str, Callable[[Deployment, User], None]] = {
-    "edit": check_edit,
-    "submit": check_submit,
-    "withdraw": check_withdraw,
-    "authorise": check_authorise,
-    "return": check_return,
-    "reject": check_reject,
-    "assign_reviewer": check_assign_reviewer,
-    "review": check_review,
-    "declare_conflict": check_declare_conflict,
-    "sign_off": check_sign_off,
-    "suspend": check_suspend,
-    "lift_suspension": check_lift_suspension,
-    "assign_operator": check_assign_operator,
-    "record_outcome": check_record_outcome,
-    "publish_report": check_publish_report,
-}
-
-
-def available_actions(deployment: Deployment, user: User) -> set[str]:
-    """The actions this person may take on this deployment now."""
-    allowed = set()
-    for name, check in ACTION_CHECKS.items():
-        try:
-            check(deployment, user)
-        except (NotPermitted, TransitionNotAllowed):
-            continue
-        allowed.add(name)
-    return allowed
 
 
 # --- services --------------------------------------------------------------------------------
@@ -422,7 +427,7 @@ def review_assign(*, deployment: Deployment, reviewer: User, by: User) -> Review
     check_assign_reviewer(deployment, by)
     if not has_role(reviewer, Role.PANEL_MEMBER):
         raise PreconditionsFailed({"reviewer": [f"{reviewer} is not an ethics panel member."]})
-    if reviewer.pk == deployment.created_by_id:
+    if deployment.is_filed_by(reviewer):
         raise PreconditionsFailed({"reviewer": [f"{reviewer} filed this request."]})
     existing = ReviewAssignment.objects.filter(deployment=deployment, reviewer=reviewer).first()
     if existing is not None:

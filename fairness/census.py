@@ -2,7 +2,7 @@
 
 Two formats are read, told apart by their header:
 
-- the file shipped with Oversight, ``deployments/data/london-census-2021-ethnic-group.csv``
+- the file shipped with Oversight, ``fairness/data/london-census-2021-ethnic-group.csv``
   (columns ``area_code, area_name, population, asian, black, mixed, white, other``), the
   default for the 33 London boroughs and London itself;
 - the Nomis bulk download of Census 2021 table TS021 (``census2021-ts021-*.csv``), with the
@@ -25,17 +25,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from django.conf import settings
 from django.db import transaction
 
 from audit.services import audit_record
-
+from core.errors import MalformedFile
 from deployments.models import Area
+from deployments.services import areas_upsert
 
 from .models import AreaGroupCount, EthnicGroup
 
 DEFAULT_CENSUS_CSV: Final = (
-    Path(settings.BASE_DIR) / "deployments" / "data" / "london-census-2021-ethnic-group.csv"
+    Path(__file__).resolve().parent / "data" / "london-census-2021-ethnic-group.csv"
 )
 DATASET_NAME: Final = "Census 2021 table TS021 “Ethnic group” (ONS, edition 2021, version 1)"
 ATTRIBUTION: Final = (
@@ -60,15 +60,6 @@ _NOMIS_COLUMNS: Final = {
     **{group.value: f"Ethnic group: {group.label}" for group in EthnicGroup},
 }
 _MAX_COUNT: Final = 2_147_483_647  # PositiveIntegerField's ceiling on PostgreSQL
-
-
-class DemographicsFileError(ValueError):
-    """The file cannot be imported. ``line`` is the physical line (1 is the header)."""
-
-    def __init__(self, line: int, reason: str) -> None:
-        self.line = line
-        self.reason = reason
-        super().__init__(f"Line {line}: {reason}" if line else reason)
 
 
 @dataclass(frozen=True)
@@ -98,14 +89,14 @@ def _column_map(header: list[str]) -> tuple[str, dict[str, int]]:
         if columns["code"] in cleaned:
             missing = [c for c in columns.values() if c not in cleaned]
             if missing:
-                raise DemographicsFileError(
+                raise MalformedFile(
                     1,
                     "the header lacks "
                     + ", ".join(f"“{c}”" for c in missing)
                     + ". Use the Nomis TS021 bulk CSV or the format of the shipped file.",
                 )
             return name, {key: cleaned.index(column) for key, column in columns.items()}
-    raise DemographicsFileError(
+    raise MalformedFile(
         1,
         "the header is neither the Nomis TS021 format (it needs “geography code”) nor the "
         "shipped format (it needs “area_code”).",
@@ -115,12 +106,12 @@ def _column_map(header: list[str]) -> tuple[str, dict[str, int]]:
 def _count(value: str, column: str, line: int) -> int:
     text = value.strip()
     if not text.isascii() or not text.isdigit():
-        raise DemographicsFileError(
+        raise MalformedFile(
             line, f"“{column}” is “{value}”, which is not a whole number of people."
         )
     number = int(text)
     if number > _MAX_COUNT:
-        raise DemographicsFileError(line, f"“{column}” is {number:,}, which is too large.")
+        raise MalformedFile(line, f"“{column}” is {number:,}, which is too large.")
     return number
 
 
@@ -129,7 +120,7 @@ def read_census_csv(data: bytes) -> tuple[str, list[AreaCounts]]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise DemographicsFileError(
+        raise MalformedFile(
             0,
             f"The file is not UTF-8 text (byte {exc.start} cannot be read). Save it as UTF-8 CSV.",
         ) from None
@@ -137,9 +128,9 @@ def read_census_csv(data: bytes) -> tuple[str, list[AreaCounts]]:
     try:
         header = next(reader)
     except StopIteration:
-        raise DemographicsFileError(0, "The file is empty.") from None
+        raise MalformedFile(0, "The file is empty.") from None
     except csv.Error as exc:
-        raise DemographicsFileError(1, f"the header is not valid CSV ({exc}).") from None
+        raise MalformedFile(1, f"the header is not valid CSV ({exc}).") from None
     kind, where = _column_map(header)
     columns = _SHIPPED_COLUMNS if kind == "oversight" else _NOMIS_COLUMNS
     rows: list[AreaCounts] = []
@@ -150,48 +141,46 @@ def read_census_csv(data: bytes) -> tuple[str, list[AreaCounts]]:
         except StopIteration:
             break
         except csv.Error as exc:
-            raise DemographicsFileError(
-                reader.line_num, f"this is not valid CSV ({exc})."
-            ) from None
+            raise MalformedFile(reader.line_num, f"this is not valid CSV ({exc}).") from None
         line = reader.line_num
         if not any(c.strip() for c in cells):
             continue
         if len(cells) != len(header):
-            raise DemographicsFileError(
+            raise MalformedFile(
                 line, f"it has {len(cells)} values but the header has {len(header)} columns."
             )
         code = cells[where["code"]].strip()
         name = cells[where["name"]].strip()
         if not _AREA_CODE.match(code):
-            raise DemographicsFileError(
+            raise MalformedFile(
                 line,
                 f"“{code}” is not an ONS area code (a letter and eight digits, like E09000033).",
             )
         if code in seen:
-            raise DemographicsFileError(
+            raise MalformedFile(
                 line, f"area {code} is already on line {seen[code]}; list each area once."
             )
         seen[code] = line
         if not name:
-            raise DemographicsFileError(line, f"area {code} has no name.")
+            raise MalformedFile(line, f"area {code} has no name.")
         if len(name) > Area._meta.get_field("name").max_length:  # type: ignore[operator]
-            raise DemographicsFileError(line, f"the name of area {code} is too long.")
+            raise MalformedFile(line, f"the name of area {code} is too long.")
         total = _count(cells[where["total"]], columns["total"], line)
         counts = {
             group.value: _count(cells[where[group.value]], columns[group.value], line)
             for group in EthnicGroup
         }
         if sum(counts.values()) != total:
-            raise DemographicsFileError(
+            raise MalformedFile(
                 line,
                 f"the five groups of area {code} add up to {sum(counts.values()):,} but its "
                 f"total is {total:,}; the file may be cut or edited.",
             )
         if total == 0:
-            raise DemographicsFileError(line, f"area {code} has no residents.")
+            raise MalformedFile(line, f"area {code} has no residents.")
         rows.append(AreaCounts(line, code, name, total, counts))
     if not rows:
-        raise DemographicsFileError(0, "The file has a header but no areas.")
+        raise MalformedFile(0, "The file has a header but no areas.")
     return kind, rows
 
 
@@ -208,23 +197,9 @@ def area_demographics_import(*, data: bytes, source: str, by: Any = None) -> Imp
     are never deleted (sites refer to them); an area missing from the file keeps its figures.
     """
     kind, rows = read_census_csv(data)
-    codes = [row.code for row in rows]
-    existing: dict[str, Area] = {}
-    for chunk in _chunks(codes):
-        existing.update({a.code: a for a in Area.objects.filter(code__in=chunk)})
-    to_create, to_update = [], []
-    for row in rows:
-        area = existing.get(row.code)
-        if area is None:
-            to_create.append(Area(code=row.code, name=row.name, population=row.population))
-        else:
-            area.name, area.population = row.name, row.population
-            to_update.append(area)
-    Area.objects.bulk_create(to_create, batch_size=500)
-    Area.objects.bulk_update(to_update, ["name", "population"], batch_size=500)
-    ids: dict[str, int] = {}
-    for chunk in _chunks(codes):
-        ids.update(Area.objects.filter(code__in=chunk).values_list("code", "id"))
+    # The areas are the register's: it creates or renames them and sets their populations.
+    areas = areas_upsert(areas=[(row.code, row.name, row.population) for row in rows])
+    ids = areas.ids
     area_ids = list(ids.values())
     for chunk in _chunks(area_ids):
         AreaGroupCount.objects.filter(area_id__in=chunk).delete()
@@ -239,8 +214,8 @@ def area_demographics_import(*, data: bytes, source: str, by: Any = None) -> Imp
     summary = ImportSummary(
         format=kind,
         areas=len(rows),
-        created=len(to_create),
-        updated=len(to_update),
+        created=areas.created,
+        updated=areas.updated,
         sha256=hashlib.sha256(data).hexdigest(),
     )
     audit_record(

@@ -23,20 +23,28 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
 
-
-from deployments.models import Area, Deployment, Site, State
 from deployments.hooks import Problem
+from deployments.models import Area, Deployment, Site, State
 
+from .maths import (
+    EPSILON,
+    Exposure,
+    Group,
+    Population,
+    add,
+    exposure_of,
+    faces_at,
+    flags_for,
+    ratio_text,
+)
 from .models import AreaGroupCount, EthnicGroup
 
 PORTFOLIO_STATES = (State.APPROVED, State.SUSPENDED, State.COMPLETED, State.REPORT_PUBLISHED)
-GROUPS: tuple[EthnicGroup, ...] = tuple(EthnicGroup)
 # The word for each group a justification must use to address it (the official names are long).
 SHORT_NAMES: dict[str, str] = {
     EthnicGroup.ASIAN: "Asian",
@@ -45,9 +53,19 @@ SHORT_NAMES: dict[str, str] = {
     EthnicGroup.WHITE: "White",
     EthnicGroup.OTHER: "Other",
 }
-# Ratios are compared with this slack so that rounding never raises a flag on its own.
-_EPSILON = 1e-9
 BETTER_SITES_SHOWN = 5
+GROUPS: tuple[Group, ...] = tuple(Group(g.value, g.label, SHORT_NAMES[g]) for g in EthnicGroup)
+_EPSILON = EPSILON
+
+
+def _exposure(
+    faces_by_group: dict[str, float], deployments: int, reference: Population
+) -> Exposure:
+    return exposure_of(faces_by_group, deployments, reference, GROUPS)
+
+
+def _faces_at(faces: float, population: Population) -> dict[str, float]:
+    return faces_at(faces, population, GROUPS)
 
 
 def disparity_limit() -> float:
@@ -55,22 +73,6 @@ def disparity_limit() -> float:
 
 
 # --- Census figures ------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Population:
-    """Residents by group of one area (or the reference population)."""
-
-    code: str
-    name: str
-    counts: dict[str, int]
-
-    @property
-    def total(self) -> int:
-        return sum(self.counts.values())
-
-    def share(self, group: str) -> float:
-        return self.counts.get(group, 0) / self.total if self.total else 0.0
-
-
 def _populations(area_ids: Iterable[int]) -> dict[int, Population]:
     """The census counts of these areas, in one query; areas without figures are left out."""
     ids = set(area_ids)
@@ -97,95 +99,6 @@ def reference_population() -> Population | None:
     return _populations([area.pk]).get(area.pk)
 
 
-# --- Exposure -------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class GroupExposure:
-    group: str
-    label: str
-    short_label: str
-    faces: float
-    share: float | None
-    population: int
-    population_share: float
-    ratio: float | None
-
-    def is_over(self, limit: float) -> bool:
-        return self.ratio is not None and self.ratio > limit + _EPSILON
-
-
-@dataclass(frozen=True)
-class Exposure:
-    """Faces scanned by group across some deployments, against the reference population."""
-
-    groups: list[GroupExposure]
-    total_faces: float
-    deployments: int
-    reference_name: str
-
-    @property
-    def worst(self) -> GroupExposure | None:
-        rated = [g for g in self.groups if g.ratio is not None]
-        return max(rated, key=lambda g: g.ratio or 0.0) if rated else None
-
-    @property
-    def worst_ratio(self) -> float | None:
-        worst = self.worst
-        return worst.ratio if worst else None
-
-    def over_limit(self, limit: float) -> list[GroupExposure]:
-        return [g for g in self.groups if g.is_over(limit)]
-
-    def as_data(self) -> dict[str, Any]:
-        """Plain data for other pages (the annual report) and JSON."""
-        worst = self.worst
-        return {
-            "reference": self.reference_name,
-            "deployments": self.deployments,
-            "total_faces": round(self.total_faces),
-            "worst_group": worst.group if worst else None,
-            "worst_ratio": worst.ratio if worst else None,
-            "groups": [
-                {
-                    "group": g.group,
-                    "label": g.label,
-                    "faces": round(g.faces),
-                    "share_of_faces": g.share,
-                    "population": g.population,
-                    "share_of_population": g.population_share,
-                    "ratio": g.ratio,
-                }
-                for g in self.groups
-            ],
-        }
-
-
-def _exposure(
-    faces_by_group: dict[str, float], deployments: int, reference: Population
-) -> Exposure:
-    total = sum(faces_by_group.values())
-    groups = []
-    for group in GROUPS:
-        faces = faces_by_group.get(group.value, 0.0)
-        share = faces / total if total > 0 else None
-        population_share = reference.share(group.value)
-        ratio = share / population_share if share is not None and population_share > 0 else None
-        groups.append(
-            GroupExposure(
-                group=group.value,
-                label=group.label,
-                short_label=SHORT_NAMES[group],
-                faces=faces,
-                share=share,
-                population=reference.counts.get(group.value, 0),
-                population_share=population_share,
-                ratio=ratio,
-            )
-        )
-    return Exposure(
-        groups=groups, total_faces=total, deployments=deployments, reference_name=reference.name
-    )
-
-
 def expected_faces(deployment: Deployment) -> tuple[int | None, bool]:
     """The faces a deployment is expected to scan, and whether that is our estimate.
 
@@ -198,14 +111,6 @@ def expected_faces(deployment: Deployment) -> tuple[int | None, bool]:
         hours = duration.total_seconds() / 3600
         return round(deployment.site.footfall_per_hour * hours), True
     return None, False
-
-
-def _faces_at(faces: float, population: Population) -> dict[str, float]:
-    return {group.value: faces * population.share(group.value) for group in GROUPS}
-
-
-def _add(a: dict[str, float], b: dict[str, float]) -> dict[str, float]:
-    return {key: a.get(key, 0.0) + b.get(key, 0.0) for key in set(a) | set(b)}
 
 
 def _window(at: datetime, year: int | None) -> tuple[datetime, datetime]:
@@ -269,7 +174,7 @@ def portfolio(
     counted, uncounted = _contributions(deployments, populations)
     totals: dict[str, float] = {}
     for contribution in counted:
-        totals = _add(totals, contribution.faces_by_group)
+        totals = add(totals, contribution.faces_by_group)
     return Portfolio(_exposure(totals, len(counted), reference), counted, uncounted)
 
 
@@ -318,7 +223,7 @@ def portfolio_exposure(*, at: datetime | None = None, year: int | None = None) -
                 "label": g.label,
                 "share_scanned": "0%" if g.share is None else f"{g.share * 100:.1f}%",
                 "share_reference": f"{g.population_share * 100:.1f}%",
-                "ratio": _fmt(g.ratio),
+                "ratio": ratio_text(g.ratio),
                 "is_over": g.is_over(limit),
             }
             for g in exposure.groups
@@ -389,38 +294,6 @@ class ExposureAnalysis:
         return [SHORT_NAMES[EthnicGroup(g)] for g in self.flagged_groups]
 
 
-def _fmt(ratio: float | None) -> str:
-    return "not measurable" if ratio is None else f"{ratio:.2f}"
-
-
-def _flags(before: Exposure, after: Exposure, limit: float) -> tuple[list[str], list[str]]:
-    flags, groups = [], []
-    for g in after.over_limit(limit):
-        now = next(b for b in before.groups if b.group == g.group)
-        flags.append(
-            f"{g.short_label} residents would be scanned at {_fmt(g.ratio)} times their share of "
-            f"{after.reference_name}'s population ({_fmt(now.ratio)} without this request); "
-            f"the limit is {limit:.2f}."
-        )
-        groups.append(g.group)
-    worst_before, worst_after = before.worst, after.worst
-    if (
-        worst_before is not None
-        and worst_after is not None
-        and worst_before.ratio is not None
-        and worst_after.ratio is not None
-        and worst_after.ratio > worst_before.ratio + _EPSILON
-    ):
-        flags.append(
-            f"The proposal makes the worst disparity worse: from {_fmt(worst_before.ratio)} "
-            f"({worst_before.short_label}) to {_fmt(worst_after.ratio)} "
-            f"({worst_after.short_label})."
-        )
-        if worst_after.group not in groups:
-            groups.append(worst_after.group)
-    return flags, groups
-
-
 def _better_sites(
     deployment: Deployment,
     totals_before: dict[str, float],
@@ -449,7 +322,7 @@ def _better_sites(
         # more faces dilute the portfolio: scanning more people must never look fairer.
         faces = proposal_faces
         moved = _exposure(
-            _add(totals_before, _faces_at(float(faces), population)),
+            add(totals_before, _faces_at(float(faces), population)),
             deployments_before + 1,
             reference,
         )
@@ -459,7 +332,7 @@ def _better_sites(
         reduction = worst_after - worst.ratio
         if reduction <= _EPSILON:
             continue
-        flags, _ = _flags(before_exposure, moved, limit)
+        flags, _ = flags_for(before_exposure, moved, limit)
         better.append(
             BetterSite(
                 site=site,
@@ -509,12 +382,12 @@ def exposure_analysis(
         )
     totals: dict[str, float] = {}
     for contribution in current.contributions:
-        totals = _add(totals, contribution.faces_by_group)
+        totals = add(totals, contribution.faces_by_group)
     proposal = Contribution(deployment, faces, estimated, _faces_at(float(faces), population))
     after = _exposure(
-        _add(totals, proposal.faces_by_group), len(current.contributions) + 1, reference
+        add(totals, proposal.faces_by_group), len(current.contributions) + 1, reference
     )
-    flags, flagged_groups = _flags(current.exposure, after, limit)
+    flags, flagged_groups = flags_for(current.exposure, after, limit)
     better: list[BetterSite] = []
     if with_better_sites and after.worst_ratio is not None:
         better = _better_sites(

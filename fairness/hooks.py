@@ -3,8 +3,7 @@ the threshold guard at review, and the panels the planner and the panel read the
 
 from __future__ import annotations
 
-from typing import Any
-
+from core.types import User
 from deployments import hooks
 from deployments.hooks import Panel
 from deployments.models import Deployment
@@ -16,7 +15,7 @@ hooks.approval_requirements.register(guard.approval_requirement)
 
 
 @hooks.panels["deployment_form"].register
-def form_exposure(deployment: Deployment | None, user: Any) -> Panel | None:
+def form_exposure(deployment: Deployment | None, user: User) -> Panel | None:
     """The request form's sidebar: the exposure before and after, the flag, fairer sites."""
     if deployment is None:
         return None
@@ -27,7 +26,7 @@ def form_exposure(deployment: Deployment | None, user: Any) -> Panel | None:
 
 
 @hooks.panels["deployment_detail"].register
-def detail_exposure(deployment: Deployment | None, user: Any) -> Panel | None:
+def detail_exposure(deployment: Deployment | None, user: User) -> Panel | None:
     """The deployment page the panel reviews from: exposure by group and its chart."""
     if deployment is None:
         return None
@@ -36,7 +35,7 @@ def detail_exposure(deployment: Deployment | None, user: Any) -> Panel | None:
 
 @hooks.panels["deployment_detail"].register
 @hooks.panels["review_form"].register
-def threshold_guard(deployment: Deployment | None, user: Any) -> Panel | None:
+def threshold_guard(deployment: Deployment | None, user: User) -> Panel | None:
     """The latest engine evaluation as it bears on the threshold, beside the review form."""
     if deployment is None:
         return None

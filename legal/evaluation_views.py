@@ -11,12 +11,13 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
 from core.errors import DomainError, PreconditionsFailed
 from core.roles import Role, has_role
+from core.types import StaffRequest
 
 from .evaluations import attachable_versions, check_attach, check_view_evaluations
 from .evaluations import evaluation_attach as attach_service
@@ -47,7 +48,7 @@ def report_context(evaluation: EngineEvaluation, *, highlight: str | None = None
 
 
 @login_required
-def evaluation_list(request: HttpRequest) -> HttpResponse:
+def evaluation_list(request: StaffRequest) -> HttpResponse:
     check_view_evaluations(request.user)
     evaluations = EngineEvaluation.objects.select_related(
         "created_by", "attached_to__document"
@@ -56,7 +57,7 @@ def evaluation_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def evaluation_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def evaluation_detail(request: StaffRequest, pk: int) -> HttpResponse:
     check_view_evaluations(request.user)
     evaluation = get_object_or_404(
         EngineEvaluation.objects.select_related("created_by", "attached_to__document"), pk=pk
@@ -68,7 +69,7 @@ def evaluation_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def evaluation_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+def evaluation_pdf(request: StaffRequest, pk: int) -> HttpResponse:
     check_view_evaluations(request.user)
     from core.pdf import render_pdf  # WeasyPrint loads only when a PDF is asked for
 
@@ -83,7 +84,7 @@ def evaluation_pdf(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["POST"])
-def evaluation_attach(request: HttpRequest, pk: int) -> HttpResponse:
+def evaluation_attach(request: StaffRequest, pk: int) -> HttpResponse:
     check_attach(request.user)
     evaluation = get_object_or_404(EngineEvaluation, pk=pk)
     form = AttachForm(request.POST)

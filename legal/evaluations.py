@@ -19,6 +19,7 @@ from django.db.models import QuerySet
 from audit.services import audit_record
 from core.errors import NotPermitted, PreconditionsFailed, TransitionNotAllowed
 from core.roles import Role, has_role, roles_of
+from core.types import User
 
 from .models import Document, DocumentVersion, EngineEvaluation
 
@@ -33,7 +34,7 @@ def evaluation_record(
     engine_version: str,
     results: dict[str, Any],
     excluded: list[dict[str, Any]],
-    by: Any = None,
+    by: User | None = None,
 ) -> EngineEvaluation:
     """Store an evaluation computed by matching/evaluation.py (its ``to_json()``)."""
     parity = results.get("parity_threshold")
@@ -65,12 +66,12 @@ def evaluation_record(
     return evaluation
 
 
-def check_view_evaluations(user: Any) -> None:
+def check_view_evaluations(user: User) -> None:
     if not roles_of(user):
         raise NotPermitted("Only staff of the register can read engine evaluation reports.")
 
 
-def check_attach(user: Any) -> None:
+def check_attach(user: User) -> None:
     if not has_role(user, Role.LEGAL_OFFICER):
         raise NotPermitted(
             "Only legal officers can attach an evaluation to an equality impact assessment."
@@ -85,7 +86,7 @@ def attachable_versions() -> QuerySet[DocumentVersion]:
 
 @transaction.atomic
 def evaluation_attach(
-    *, evaluation: EngineEvaluation, version: DocumentVersion, by: Any
+    *, evaluation: EngineEvaluation, version: DocumentVersion, by: User
 ) -> EngineEvaluation:
     """Attach a report to an equality impact assessment version. Once attached, it stays."""
     check_attach(by)

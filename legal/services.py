@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -11,18 +9,19 @@ from django.utils import timezone
 from audit.services import audit_record
 from core.errors import NotPermitted, TransitionNotAllowed
 from core.roles import Role, has_role
+from core.types import User
 
 from .models import Document, DocumentVersion
 
 
-def _require_legal_officer(user: Any) -> None:
+def _require_legal_officer(user: User) -> None:
     if not has_role(user, Role.LEGAL_OFFICER):
         raise NotPermitted("Only legal officers can draft, publish or withdraw legal documents.")
 
 
 @transaction.atomic
 def document_version_draft(
-    *, document: Document, title: str, body: str, change_summary: str, by: Any
+    *, document: Document, title: str, body: str, change_summary: str, by: User
 ) -> DocumentVersion:
     _require_legal_officer(by)
     # Lock the document so two drafts cannot take the same number.
@@ -44,7 +43,7 @@ def document_version_draft(
 
 @transaction.atomic
 def document_version_update(
-    *, version: DocumentVersion, title: str, body: str, change_summary: str, by: Any
+    *, version: DocumentVersion, title: str, body: str, change_summary: str, by: User
 ) -> DocumentVersion:
     _require_legal_officer(by)
     version = DocumentVersion.objects.select_for_update().get(pk=version.pk)
@@ -62,7 +61,7 @@ def document_version_update(
 
 
 @transaction.atomic
-def document_version_publish(*, version: DocumentVersion, by: Any) -> DocumentVersion:
+def document_version_publish(*, version: DocumentVersion, by: User) -> DocumentVersion:
     """Publish a draft; the version it replaces becomes superseded."""
     _require_legal_officer(by)
     # Lock the document first: publishing is a change to the document's current version.
@@ -95,7 +94,9 @@ def document_version_publish(*, version: DocumentVersion, by: Any) -> DocumentVe
 
 
 @transaction.atomic
-def document_version_withdraw(*, version: DocumentVersion, reason: str, by: Any) -> DocumentVersion:
+def document_version_withdraw(
+    *, version: DocumentVersion, reason: str, by: User
+) -> DocumentVersion:
     """Withdraw a published version. Deployments that pinned it can no longer run."""
     _require_legal_officer(by)
     if not reason.strip():

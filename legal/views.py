@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError, NotPermitted
 from core.roles import Role, has_role
+from core.types import StaffRequest
 
 from . import services
 from .forms import VersionForm, WithdrawForm
@@ -17,13 +18,13 @@ from .models import Document, DocumentVersion
 from .selectors import documents_with_versions
 
 
-def _require_legal_officer(request: HttpRequest) -> None:
+def _require_legal_officer(request: StaffRequest) -> None:
     if not has_role(request.user, Role.LEGAL_OFFICER):
         raise NotPermitted("Only legal officers can manage the force's legal documents.")
 
 
 @login_required
-def document_list(request: HttpRequest) -> HttpResponse:
+def document_list(request: StaffRequest) -> HttpResponse:
     _require_legal_officer(request)
     return render(
         request, "staff/legal/document_list.html", {"documents": documents_with_versions()}
@@ -31,7 +32,7 @@ def document_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def version_create(request: HttpRequest, kind: str) -> HttpResponse:
+def version_create(request: StaffRequest, kind: str) -> HttpResponse:
     _require_legal_officer(request)
     document = get_object_or_404(Document, kind=kind)
     current = document.current_version()
@@ -49,7 +50,7 @@ def version_create(request: HttpRequest, kind: str) -> HttpResponse:
 
 
 @login_required
-def version_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def version_edit(request: StaffRequest, pk: int) -> HttpResponse:
     _require_legal_officer(request)
     version = get_object_or_404(DocumentVersion.objects.select_related("document"), pk=pk)
     form = VersionForm(
@@ -82,7 +83,7 @@ def version_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def version_publish(request: HttpRequest, pk: int) -> HttpResponse:
+def version_publish(request: StaffRequest, pk: int) -> HttpResponse:
     _require_legal_officer(request)
     version = get_object_or_404(DocumentVersion, pk=pk)
     services.document_version_publish(version=version, by=request.user)
@@ -92,7 +93,7 @@ def version_publish(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def version_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+def version_withdraw(request: StaffRequest, pk: int) -> HttpResponse:
     _require_legal_officer(request)
     version = get_object_or_404(DocumentVersion.objects.select_related("document"), pk=pk)
     form = WithdrawForm(request.POST)

@@ -40,8 +40,10 @@ with warnings.catch_warnings():
 # isort: split
 import face_recognition
 
-# face_recognition switches this on at import. A truncated upload would then decode with a grey
-# band where the rest of the face should be, and could be enrolled; Pillow's default refuses it.
+# face_recognition switches this on at import, and so does WeasyPrint (imported later, when a
+# PDF is first rendered in the same process). A truncated upload would then decode with a grey
+# band where the rest of the face should be, and could be enrolled; Pillow's default refuses
+# it. `load_image` therefore switches it off again before every decode, not only here.
 ImageFile.LOAD_TRUNCATED_IMAGES = False
 
 __all__ = [
@@ -205,6 +207,7 @@ def load_image(
             if width == 0 or height == 0:
                 raise _unreadable(" (it has no pixels)")
             try:
+                ImageFile.LOAD_TRUNCATED_IMAGES = False  # see the comment at the imports
                 image.load()
                 return _to_rgb_array(_upright(image))
             except ImageRejected:

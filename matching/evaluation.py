@@ -47,11 +47,13 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
+from core.errors import MalformedFile
+
 __all__ = [
     "Z_95",
     "EvaluationResult",
     "ExcludedImage",
-    "ManifestError",
+    "MalformedFile",
     "ManifestRow",
     "encode_manifest",
     "engine_version",
@@ -415,15 +417,6 @@ def evaluate(
 # -- The manifest ------------------------------------------------------------------------------
 
 
-class ManifestError(ValueError):
-    """The manifest cannot be used; ``line`` is where (0 when it is about the whole file)."""
-
-    def __init__(self, line: int, reason: str) -> None:
-        self.line = line
-        self.reason = reason
-        super().__init__(f"Line {line}: {reason}" if line else reason)
-
-
 @dataclass(frozen=True)
 class ManifestRow:
     line: int
@@ -478,7 +471,7 @@ def parse_manifest(data: bytes, *, base_dir: Path) -> list[ManifestRow]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ManifestError(0, f"The manifest is not UTF-8 text ({exc.reason}).") from None
+        raise MalformedFile(0, f"The manifest is not UTF-8 text ({exc.reason}).") from None
     reader = csv.reader(io.StringIO(text, newline=""))
     rows: list[ManifestRow] = []
     seen_images: dict[str, int] = {}
@@ -496,20 +489,20 @@ def parse_manifest(data: bytes, *, base_dir: Path) -> list[ManifestRow]:
         while values and not values[-1]:
             values.pop()
         if len(values) != 3 or not all(values):
-            raise ManifestError(
+            raise MalformedFile(
                 line,
                 f"expected three values (image path, person identifier, group label), "
                 f"found {len([v for v in values if v])}.",
             )
         image, person, group = values
         if image in seen_images:
-            raise ManifestError(
+            raise MalformedFile(
                 line, f"{image} is already listed on line {seen_images[image]}; list each once."
             )
         seen_images[image] = line
         known = person_groups.setdefault(person, (group, line))
         if known[0] != group:
-            raise ManifestError(
+            raise MalformedFile(
                 line,
                 f"person {person} is in group {group} here but in group {known[0]} on line "
                 f"{known[1]}; a person belongs to one group.",
@@ -525,7 +518,7 @@ def parse_manifest(data: bytes, *, base_dir: Path) -> list[ManifestRow]:
             )
         )
     if not rows:
-        raise ManifestError(0, "The manifest lists no images.")
+        raise MalformedFile(0, "The manifest lists no images.")
     return rows
 
 

@@ -1,5 +1,5 @@
 """Forms of the watchlist pages and the operator console. Rules live in the services; their
-refusals are attached back to the fields with `deployments.forms.attach_problems`."""
+refusals are attached back to the fields with `core.forms.attach_problems`."""
 
 from __future__ import annotations
 

@@ -22,9 +22,9 @@ from django.conf import settings
 from django.utils import timezone
 
 from audit.services import audit_record
+from core.errors import DomainError
 from deployments.models import Deployment, State
 from legal.models import DocumentVersion
-from core.errors import DomainError
 
 from .selectors import watchlist_fingerprint
 

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.types import User
 from deployments import hooks
 from deployments.hooks import Panel
 from deployments.models import Deployment
 
 
 @hooks.sign_off_pins.register
-def pin_watchlist(deployment: Deployment, by: Any) -> dict[str, Any]:
+def pin_watchlist(deployment: Deployment, by: User) -> dict[str, Any]:
     from .services import watchlist_pin_at_sign_off
 
     return watchlist_pin_at_sign_off(deployment=deployment, by=by)
@@ -30,7 +31,7 @@ def fill_outcome(deployment: Deployment, action: str) -> None:
 
 
 @hooks.panels["deployment_detail"].register
-def engine_panel(deployment: Deployment | None, user: Any) -> Panel | None:
+def engine_panel(deployment: Deployment | None, user: User) -> Panel | None:
     from .selectors import engine_panel as engine_panel_context
 
     if deployment is None:
@@ -39,7 +40,7 @@ def engine_panel(deployment: Deployment | None, user: Any) -> Panel | None:
 
 
 @hooks.panels["dashboard"].register
-def operator_summary(deployment: Deployment | None, user: Any) -> Panel | None:
+def operator_summary(deployment: Deployment | None, user: User) -> Panel | None:
     """The alerts waiting for this operator, on the dashboard."""
     from core.roles import Role, has_role
 

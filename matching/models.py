@@ -19,9 +19,9 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
 
+from core.storage import storages_private
 from deployments.models import Deployment
 from legal.models import WatchlistCategory
-from core.storage import storages_private
 
 ENCODING_BYTES = 128 * 8  # 128 float64 values, as the engine produces them
 

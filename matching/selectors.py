@@ -12,8 +12,9 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
-from deployments.models import Deployment, DeploymentUserObjectPermission, State
 from core.roles import Role, has_role
+from core.types import User
+from deployments.models import Deployment, DeploymentUserObjectPermission, State
 
 from .models import Alert, Run, WatchlistEntry
 
@@ -44,21 +45,9 @@ def watchlist_fingerprint(*, deployment: Deployment) -> str:
 
 
 # --- who may do what ---------------------------------------------------------------------------
-def is_planner_of(deployment: Deployment, user: Any) -> bool:
-    return has_role(user, Role.PLANNER) and user.has_perm(
-        "deployments.change_deployment", deployment
-    )
-
-
-def is_operator_of(deployment: Deployment, user: Any) -> bool:
-    return has_role(user, Role.OPERATOR) and user.has_perm(
-        "deployments.operate_deployment", deployment
-    )
-
-
-def may_see_watchlist_images(deployment: Deployment, user: Any) -> bool:
+def may_see_watchlist_images(deployment: Deployment, user: User) -> bool:
     """The planner who built the watchlist and the operators who adjudicate against it."""
-    return is_planner_of(deployment, user) or is_operator_of(deployment, user)
+    return deployment.is_planner(user) or deployment.is_operator(user)
 
 
 # --- pages -------------------------------------------------------------------------------------
@@ -136,7 +125,7 @@ def alerts_of(deployment: Deployment, *, pending: bool | None = None) -> QuerySe
     return alerts.order_by("seen_at", "pk") if pending else alerts.order_by("-seen_at", "-pk")
 
 
-def operated_deployments(user: Any) -> QuerySet[Deployment]:
+def operated_deployments(user: User) -> QuerySet[Deployment]:
     """Deployments this operator holds the permission to run, with their pending alerts."""
     if not has_role(user, Role.OPERATOR):
         return Deployment.objects.none()
@@ -153,22 +142,22 @@ def operated_deployments(user: Any) -> QuerySet[Deployment]:
     )
 
 
-def alert_for(user: Any, pk: int) -> Alert | None:
+def alert_for(user: User, pk: int) -> Alert | None:
     """The alert, if this person operates its deployment; None otherwise (shown as 404)."""
     alert = (
         Alert.objects.select_related("entry", "run__deployment", "run__operator")
         .filter(pk=pk)
         .first()
     )
-    if alert is None or not is_operator_of(alert.run.deployment, user):
+    if alert is None or not alert.run.deployment.is_operator(user):
         return None
     return alert
 
 
-def engine_panel(deployment: Deployment, user: Any) -> dict[str, Any]:
+def engine_panel(deployment: Deployment, user: User) -> dict[str, Any]:
     """What the deployment page shows of the engine, by who is looking."""
-    planner = is_planner_of(deployment, user)
-    operator = is_operator_of(deployment, user)
+    planner = deployment.is_planner(user)
+    operator = deployment.is_operator(user)
     context: dict[str, Any] = {
         "deployment": deployment,
         "is_planner": planner,
@@ -196,7 +185,7 @@ def engine_panel(deployment: Deployment, user: Any) -> dict[str, Any]:
 WATCHLIST_OPEN_STATES = (State.DRAFT, State.RETURNED, State.SUBMITTED, State.AUTHORISED)
 
 
-def pending_alert_count(user: Any) -> int:
+def pending_alert_count(user: User) -> int:
     """Alerts waiting for adjudication on the deployments this operator runs."""
     if not has_role(user, Role.OPERATOR):
         return 0

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models.fields.files import FieldFile
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -22,10 +22,11 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from deployments.forms import attach_problems
+from core.errors import DomainError, NotPermitted, PreconditionsFailed, TransitionNotAllowed
+from core.forms import attach_problems
+from core.types import StaffRequest
 from deployments.models import Deployment
 from deployments.selectors import visible_deployment_or_404
-from core.errors import DomainError, NotPermitted, PreconditionsFailed, TransitionNotAllowed
 
 from . import engine, services
 from .forms import AdjudicationForm, RemoveEntryForm, RunStartForm, WatchlistEntryForm
@@ -35,8 +36,6 @@ from .selectors import (
     WATCHLIST_OPEN_STATES,
     alert_for,
     alerts_of,
-    is_operator_of,
-    is_planner_of,
     may_see_watchlist_images,
     operated_deployments,
     runs_of,
@@ -80,13 +79,13 @@ def _sniff_type(stored: FieldFile) -> str:
 # --- the planner's watchlist --------------------------------------------------------------------
 @login_required
 @never_cache
-def watchlist(request: HttpRequest, reference: str) -> HttpResponse:
+def watchlist(request: StaffRequest, reference: str) -> HttpResponse:
     deployment = visible_deployment_or_404(request.user, reference)
     if not may_see_watchlist_images(deployment, request.user):
         raise NotPermitted(
             "Only the planner who filed this deployment and its operators can see its watchlist."
         )
-    can_add = is_planner_of(deployment, request.user) and deployment.state in WATCHLIST_OPEN_STATES
+    can_add = deployment.is_planner(request.user) and deployment.state in WATCHLIST_OPEN_STATES
     form = None
     if can_add:
         form = WatchlistEntryForm(
@@ -128,7 +127,7 @@ def watchlist(request: HttpRequest, reference: str) -> HttpResponse:
         "entries": watchlist_entries(deployment),
         "summary": watchlist_summary(deployment),
         "form": form,
-        "is_planner": is_planner_of(deployment, request.user),
+        "is_planner": deployment.is_planner(request.user),
         "is_open": deployment.state in WATCHLIST_OPEN_STATES,
         "retention_hours": settings.OVERSIGHT_WATCHLIST_RETENTION_HOURS,
     }
@@ -148,7 +147,7 @@ def _entry(deployment: Deployment, pk: int) -> WatchlistEntry:
 
 @login_required
 @never_cache
-def watchlist_entry_image(request: HttpRequest, reference: str, pk: int) -> HttpResponseBase:
+def watchlist_entry_image(request: StaffRequest, reference: str, pk: int) -> HttpResponseBase:
     deployment = visible_deployment_or_404(request.user, reference)
     if not may_see_watchlist_images(deployment, request.user):
         raise NotPermitted("Only the planner and the operators of this deployment see its images.")
@@ -173,7 +172,7 @@ def watchlist_entry_image(request: HttpRequest, reference: str, pk: int) -> Http
 
 
 @login_required
-def watchlist_entry_remove(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
+def watchlist_entry_remove(request: StaffRequest, reference: str, pk: int) -> HttpResponse:
     deployment = visible_deployment_or_404(request.user, reference)
     services.check_manage_watchlist(deployment, request.user)
     entry = _entry(deployment, pk)
@@ -202,14 +201,14 @@ def watchlist_entry_remove(request: HttpRequest, reference: str, pk: int) -> Htt
 
 
 # --- the operator's console ---------------------------------------------------------------------
-def _operated(request: HttpRequest, reference: str) -> Deployment:
+def _operated(request: StaffRequest, reference: str) -> Deployment:
     deployment = visible_deployment_or_404(request.user, reference)
     services.check_operate(deployment, request.user)
     return deployment
 
 
 @login_required
-def console_index(request: HttpRequest) -> HttpResponse:
+def console_index(request: StaffRequest) -> HttpResponse:
     return render(
         request,
         "matching/console_index.html",
@@ -219,13 +218,13 @@ def console_index(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @never_cache
-def console(request: HttpRequest, reference: str) -> HttpResponse:
+def console(request: StaffRequest, reference: str) -> HttpResponse:
     deployment = _operated(request, reference)
     return _render_console(request, deployment, RunStartForm())
 
 
 def _render_console(
-    request: HttpRequest,
+    request: StaffRequest,
     deployment: Deployment,
     start_form: RunStartForm,
     *,
@@ -249,7 +248,7 @@ def _render_console(
 @login_required
 @never_cache
 @require_POST
-def run_start(request: HttpRequest, reference: str) -> HttpResponse:
+def run_start(request: StaffRequest, reference: str) -> HttpResponse:
     deployment = _operated(request, reference)
     form = RunStartForm(request.POST)
     if not form.is_valid():
@@ -278,9 +277,9 @@ def run_start(request: HttpRequest, reference: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def run_stop(request: HttpRequest, pk: int) -> HttpResponse:
+def run_stop(request: StaffRequest, pk: int) -> HttpResponse:
     run = get_object_or_404(Run.objects.select_related("deployment"), pk=pk)
-    if not is_operator_of(run.deployment, request.user):
+    if not run.deployment.is_operator(request.user):
         raise Http404("No such run.")
     services.run_stop(
         run=run, by=request.user, code="stopped_by_operator", reason="Stopped by the operator."
@@ -289,7 +288,7 @@ def run_stop(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("staff:console", run.deployment.reference)
 
 
-def _alert_or_404(request: HttpRequest, pk: int) -> Alert:
+def _alert_or_404(request: StaffRequest, pk: int) -> Alert:
     alert = alert_for(request.user, pk)
     if alert is None:
         # Someone who does not operate the deployment learns nothing, not even that it exists.
@@ -299,7 +298,7 @@ def _alert_or_404(request: HttpRequest, pk: int) -> Alert:
 
 @login_required
 @never_cache
-def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def alert_detail(request: StaffRequest, pk: int) -> HttpResponse:
     alert = _alert_or_404(request, pk)
     deployment = alert.run.deployment
     prefix = f"a{alert.pk}"
@@ -344,6 +343,6 @@ def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @never_cache
-def alert_crop(request: HttpRequest, pk: int) -> FileResponse:
+def alert_crop(request: StaffRequest, pk: int) -> FileResponse:
     alert = _alert_or_404(request, pk)
     return _private_file(alert.crop, "image/jpeg")

@@ -2,18 +2,12 @@
 
 The same markup is embedded in the web page and in the PDF (WeasyPrint draws inline SVG).
 Each chart has a <title> and <desc> for screen readers, and the numbers it shows are also in
-the results table beside it. Nothing is invented: when the engine has not reported the faces
-seen hour by hour, the faces chart shows the single total it has and says so.
-
-The register never imports the engine (CONVENTIONS.md: audit <- legal <- deployments <-
-matching). An app that knows the faces seen per hour (the engine's runs) registers a provider
-with `register_faces_timeline`; with none registered, or when it returns nothing, the total
-alone is drawn.
+the results table beside it. Nothing is invented: without counts of the faces seen hour by
+hour, the faces chart shows the single total the outcome holds and says so.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -21,27 +15,10 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import localtime
 
-from deployments.models import Deployment, Outcome
+from deployments.models import Outcome
 
 # (start of the hour, faces seen in that hour), in time order.
 FacesTimeline = list[tuple[datetime, int]]
-FacesTimelineProvider = Callable[[Deployment], FacesTimeline | None]
-_providers: list[FacesTimelineProvider] = []
-
-
-def register_faces_timeline(provider: FacesTimelineProvider) -> FacesTimelineProvider:
-    """Add a source of faces-seen-per-hour counts (usable as a decorator)."""
-    if provider not in _providers:
-        _providers.append(provider)
-    return provider
-
-
-def faces_timeline(deployment: Deployment) -> FacesTimeline | None:
-    for provider in _providers:
-        timeline = provider(deployment)
-        if timeline:
-            return timeline
-    return None
 
 
 # Colours from the stylesheet's palette, with enough contrast on white (WCAG AA for text).
@@ -165,13 +142,12 @@ def alerts_chart(outcome: Outcome) -> SafeString:
     return _hbar_chart(title="Alerts by kind and outcome", desc=desc, groups=groups)
 
 
-def faces_chart(deployment: Deployment, outcome: Outcome) -> tuple[SafeString, bool]:
+def faces_chart(outcome: Outcome, timeline: FacesTimeline | None = None) -> tuple[SafeString, bool]:
     """Faces seen over the window. Returns the SVG and whether it is hour by hour.
 
-    Hour by hour when a provider (the engine) has the counts; otherwise one bar with the total,
-    because the register holds only the total and a chart must not suggest more than it knows.
+    Hour by hour when given the counts for each hour; otherwise one bar with the total,
+    because the outcome holds only the total and a chart must not suggest more than it knows.
     """
-    timeline = faces_timeline(deployment)
     if not timeline:
         bars = [Bar("Whole deployment window", outcome.faces_seen, NEUTRAL_COLOUR)]
         desc = (

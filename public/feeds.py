@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
 
 from deployments.models import Deployment
+
 from .selectors import feed_entries, public_outcome
 
 Entry = tuple[str, Deployment, datetime]

@@ -6,7 +6,9 @@ from typing import Any, cast
 
 from django import forms
 
-from .selectors import PublicStatus, TrialFilters
+from deployments.models import PublicStatus
+
+from .selectors import TrialFilters
 
 
 class TrialFilterForm(forms.Form):
@@ -33,7 +35,7 @@ class TrialFilterForm(forms.Form):
         options = {
             "borough": [("", "Any borough"), *choices["boroughs"]],
             "use_case": [("", "Any use case"), *choices["use_cases"]],
-            "status": [("", "Any status"), *PublicStatus.CHOICES],
+            "status": [("", "Any status"), *PublicStatus.choices],
         }
         for name, values in options.items():
             cast(forms.ChoiceField, self.fields[name]).choices = values

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from core.roles import Role, has_role
+from core.types import User
 from deployments import hooks
 from deployments.hooks import Panel
 from deployments.models import Deployment
@@ -21,7 +20,7 @@ def refresh_pdfs(deployment: Deployment, action: str) -> None:
 
 
 @hooks.panels["dashboard"].register
-def moderation_summary(deployment: Deployment | None, user: Any) -> Panel | None:
+def moderation_summary(deployment: Deployment | None, user: User) -> Panel | None:
     """The questions waiting for moderation, on a moderator's dashboard."""
     from .models import PublicQuestion
 

@@ -9,21 +9,22 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError, NotPermitted, PreconditionsFailed
 from core.roles import Role, has_role
+from core.types import StaffRequest
 
 from . import services
-from .models import PublicQuestion
 from .forms import PublishQuestionForm, RemoveQuestionForm
+from .models import PublicQuestion
 
 RECENT_SHOWN = 20
 
 
-def _require_moderator(request: HttpRequest) -> None:
+def _require_moderator(request: StaffRequest) -> None:
     if not has_role(request.user, Role.MODERATOR):
         raise NotPermitted("Only moderators can see and moderate public questions.")
 
@@ -55,14 +56,14 @@ def _queue_context(
 
 
 @login_required
-def queue(request: HttpRequest) -> HttpResponse:
+def queue(request: StaffRequest) -> HttpResponse:
     _require_moderator(request)
     return render(request, "staff/moderation/queue.html", _queue_context())
 
 
 @login_required
 @require_POST
-def publish(request: HttpRequest, pk: int) -> HttpResponse:
+def publish(request: StaffRequest, pk: int) -> HttpResponse:
     _require_moderator(request)
     question = get_object_or_404(PublicQuestion, pk=pk)
     form = PublishQuestionForm(request.POST, prefix=f"p{pk}")
@@ -95,7 +96,7 @@ def publish(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def remove(request: HttpRequest, pk: int) -> HttpResponse:
+def remove(request: StaffRequest, pk: int) -> HttpResponse:
     _require_moderator(request)
     question = get_object_or_404(PublicQuestion, pk=pk)
     form = RemoveQuestionForm(request.POST, prefix=f"r{pk}")

@@ -33,30 +33,20 @@ from django.utils import timezone
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date
 
-from deployments.models import Deployment, State
-from .selectors import PublicStatus, public_outcome, public_trials
+from deployments.models import Deployment, PublicStatus
+
+from .selectors import public_outcome, public_trials
 
 SCHEMA_PATH = Path(settings.BASE_DIR) / "docs" / "open-data-schema.json"
 # Clients may cache for a minute; after that they revalidate with If-None-Match.
 CACHE_CONTROL = "public, max-age=60"
 
 
-def public_status_code(trial: Deployment, at: datetime) -> str:
-    """The trial's status as one of PublicStatus's codes (derived from state and time)."""
-    if trial.state == State.REPORT_PUBLISHED:
-        return PublicStatus.RESULTS
-    if trial.state == State.SUSPENDED:
-        return PublicStatus.SUSPENDED
-    if trial.state == State.COMPLETED:
-        return PublicStatus.ENDED
-    if trial.starts_at and at < trial.starts_at:
-        return PublicStatus.UPCOMING
-    if trial.ends_at and at < trial.ends_at:
-        return PublicStatus.LIVE
-    return PublicStatus.ENDED
-
-
-_STATUS_LABELS = dict(PublicStatus.CHOICES)
+def _status(trial: Deployment, at: datetime) -> PublicStatus:
+    status = trial.public_status_at(at)
+    if status is None:  # `public_trials` holds public trials only
+        raise ValueError(f"{trial} is not public")
+    return status
 
 
 def _absolute(path: str) -> str:
@@ -97,8 +87,8 @@ COLUMNS: tuple[Column, ...] = (
             else None
         ),
     ),
-    Column("status", lambda t, o, at: public_status_code(t, at)),
-    Column("status_label", lambda t, o, at: _STATUS_LABELS[public_status_code(t, at)]),
+    Column("status", lambda t, o, at: _status(t, at).value),
+    Column("status_label", lambda t, o, at: _status(t, at).label),
     Column(
         "deployment_location",
         lambda t, o, at: f"{t.site.name}, {t.site.area.name}" if t.site else None,

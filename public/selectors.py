@@ -20,67 +20,31 @@ from typing import Any
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q
 from django.utils import timezone
-
-from legal.models import DocumentVersion, Instrument, UseCase
 
 from deployments.models import (
     AlertRates,
     Area,
     Authorisation,
     Deployment,
+    DeploymentQuerySet,
     Outcome,
+    PublicStatus,
     Review,
     State,
     Suspension,
 )
+from legal.models import DocumentVersion, Instrument, UseCase
 
 from .models import PublicQuestion
 
-# States in which a signed-off deployment is shown to the public.
-PUBLIC_STATES = (State.APPROVED, State.SUSPENDED, State.COMPLETED, State.REPORT_PUBLISHED)
 TRIALS_PER_PAGE = 25
 
 
-class PublicStatus:
-    """The statuses the public pages filter by, each a condition on state and time."""
-
-    UPCOMING = "upcoming"
-    LIVE = "live"
-    SUSPENDED = "suspended"
-    ENDED = "ended"
-    RESULTS = "results"
-
-    CHOICES = (
-        (UPCOMING, "Upcoming"),
-        (LIVE, "Live now"),
-        (SUSPENDED, "Suspended"),
-        (ENDED, "Ended, results to come"),
-        (RESULTS, "Results published"),
-    )
-
-    @classmethod
-    def condition(cls, status: str, at: datetime) -> Q:
-        approved = Q(state=State.APPROVED)
-        return {
-            cls.UPCOMING: approved & Q(starts_at__gt=at),
-            cls.LIVE: approved & Q(starts_at__lte=at, ends_at__gt=at),
-            cls.SUSPENDED: Q(state=State.SUSPENDED),
-            # Approved trials whose window has passed are completed by a beat task within
-            # minutes; until then they are "ended" too.
-            cls.ENDED: Q(state=State.COMPLETED) | (approved & Q(ends_at__lte=at)),
-            cls.RESULTS: Q(state=State.REPORT_PUBLISHED),
-        }[status]
-
-
-def public_trials() -> QuerySet[Deployment]:
+def public_trials() -> DeploymentQuerySet:
     """Every deployment whose notice is public, with what a list row shows."""
-    return (
-        Deployment.objects.published()
-        .filter(state__in=PUBLIC_STATES)
-        .select_related("site__area", "use_case", "outcome")
-    )
+    return Deployment.objects.public().select_related("site__area", "use_case", "outcome")
 
 
 def public_outcome(deployment: Deployment) -> Outcome | None:
@@ -98,21 +62,15 @@ def home_sections(*, at: datetime | None = None) -> dict[str, Any]:
     at = at or timezone.now()
     trials = public_trials()
     upcoming = list(
-        trials.filter(PublicStatus.condition(PublicStatus.UPCOMING, at)).order_by(
-            "starts_at", "id"
-        )[:6]
+        trials.in_public_status(PublicStatus.UPCOMING, at).order_by("starts_at", "id")[:6]
     )
     return {
-        "live": list(
-            trials.filter(PublicStatus.condition(PublicStatus.LIVE, at)).order_by("ends_at", "id")
-        ),
+        "live": list(trials.in_public_status(PublicStatus.LIVE, at).order_by("ends_at", "id")),
         "next_trial": upcoming[0] if upcoming else None,
         "upcoming": upcoming,
         "recent": list(trials.filter(ends_at__lte=at).order_by("-ends_at", "-id")[:6]),
         "suspended": list(
-            trials.filter(PublicStatus.condition(PublicStatus.SUSPENDED, at)).order_by(
-                "-suspended_at", "-id"
-            )[:6]
+            trials.in_public_status(PublicStatus.SUSPENDED, at).order_by("-suspended_at", "-id")[:6]
         ),
         "watchlist_retention_hours": settings.OVERSIGHT_WATCHLIST_RETENTION_HOURS,
         "counts": trials.aggregate(
@@ -130,13 +88,13 @@ class TrialFilters:
     date_from: date | None = None
     date_to: date | None = None
 
-    def apply(self, trials: QuerySet[Deployment], *, at: datetime) -> QuerySet[Deployment]:
+    def apply(self, trials: DeploymentQuerySet, *, at: datetime) -> DeploymentQuerySet:
         if self.borough:
             trials = trials.filter(site__area__code=self.borough)
         if self.use_case:
             trials = trials.filter(use_case__clause=self.use_case)
         if self.status:
-            trials = trials.filter(PublicStatus.condition(self.status, at))
+            trials = trials.in_public_status(self.status, at)
         # A trial is in the range when any part of its window falls on the days chosen.
         if self.date_from:
             trials = trials.filter(ends_at__date__gte=self.date_from)
@@ -157,7 +115,7 @@ def trial_page(*, filters: TrialFilters, page: int | str | None) -> Page:
 
 def filter_choices() -> dict[str, list[tuple[str, str]]]:
     """Boroughs and use cases that have at least one published trial: two queries."""
-    published = Deployment.objects.published().filter(state__in=PUBLIC_STATES)
+    published = Deployment.objects.public()
     boroughs = (
         Area.objects.filter(sites__deployments__in=published)
         .distinct()
@@ -173,7 +131,7 @@ def filter_choices() -> dict[str, list[tuple[str, str]]]:
     return {
         "boroughs": list(boroughs),
         "use_cases": [(clause, f"{clause} {title}") for clause, title in use_cases],
-        "statuses": list(PublicStatus.CHOICES),
+        "statuses": list(PublicStatus.choices),
     }
 
 
@@ -316,8 +274,8 @@ class AnnualReport:
 def report_years() -> list[int]:
     """Years with at least one published trial, newest first: one query."""
     dates = (
-        Deployment.objects.published()
-        .filter(state__in=PUBLIC_STATES, starts_at__isnull=False)
+        Deployment.objects.public()
+        .filter(starts_at__isnull=False)
         .dates("starts_at", "year", order="DESC")
     )
     return [d.year for d in dates]
@@ -423,7 +381,7 @@ def notice_context(notice: Notice) -> dict[str, Any]:
     }
     if notice.outcome is not None:
         context["alerts_chart"] = alerts_chart(notice.outcome)
-        context["faces_chart"], context["faces_hourly"] = faces_chart(notice.trial, notice.outcome)
+        context["faces_chart"], context["faces_hourly"] = faces_chart(notice.outcome)
     return context
 
 
@@ -437,13 +395,13 @@ def annual_context(report: AnnualReport) -> dict[str, Any]:
             ("By use case", report.by_use_case, "by-use-case-h"),
             ("By borough", report.by_borough, "by-borough-h"),
         ],
-        # Issue 5 (exposure by group) plugs its portfolio figures in here.
+        # Exposure by census group over the year's trials (the Ethics Panel's ask on sites).
         "fairness": fairness_figures(report),
     }
 
 
 def fairness_figures(report: AnnualReport) -> dict[str, Any]:
-    """Issue 5's exposure by census group over the trials approved in the report's year.
+    """Exposure by census group over the trials approved in the report's year.
 
     Plain data (`available`, `summary`, `rows`, `source`) from `fairness.exposure`; the
     annual report shows it in `public/includes/annual_fairness.html`.

@@ -31,12 +31,11 @@ from audit.services import audit_record
 from core.errors import DomainError, NotPermitted, PreconditionsFailed, TransitionNotAllowed
 from core.pdf import render_pdf_from_html
 from core.roles import Role, has_role
-
+from core.types import User
 from deployments.models import Deployment
 
 from .models import PublicQuestion, ReportPdf
 from .selectors import (
-    PUBLIC_STATES,
     annual_context,
     annual_report,
     notice_context,
@@ -91,7 +90,7 @@ def question_submit(
     *, deployment: Deployment, text: str, name: str = "", email: str = "", address: str
 ) -> PublicQuestion:
     """A member of the public asks a question on a published notice."""
-    if not deployment.is_notice_public or deployment.state not in PUBLIC_STATES:
+    if not deployment.is_public:
         raise TransitionNotAllowed("Questions can be asked only on a published notice.")
     if not text.strip():
         raise PreconditionsFailed({"text": ["Write your question."]})
@@ -109,7 +108,7 @@ def question_submit(
     return question
 
 
-def _require_moderator(user: Any) -> None:
+def _require_moderator(user: User) -> None:
     if not has_role(user, Role.MODERATOR):
         raise NotPermitted("Only moderators can moderate public questions.")
 
@@ -121,7 +120,7 @@ def _lock_question(question: PublicQuestion) -> PublicQuestion:
 
 
 @transaction.atomic
-def question_publish(*, question: PublicQuestion, by: Any, answer: str) -> PublicQuestion:
+def question_publish(*, question: PublicQuestion, by: User, answer: str) -> PublicQuestion:
     """Publish a waiting question with the force's answer."""
     _require_moderator(by)
     question = _lock_question(question)
@@ -149,7 +148,7 @@ def question_publish(*, question: PublicQuestion, by: Any, answer: str) -> Publi
 
 
 @transaction.atomic
-def question_answer(*, question: PublicQuestion, by: Any, answer: str) -> PublicQuestion:
+def question_answer(*, question: PublicQuestion, by: User, answer: str) -> PublicQuestion:
     """Change the answer to a published question (the change is audited)."""
     _require_moderator(by)
     question = _lock_question(question)
@@ -172,7 +171,7 @@ def question_answer(*, question: PublicQuestion, by: Any, answer: str) -> Public
 
 
 @transaction.atomic
-def question_remove(*, question: PublicQuestion, by: Any, reason: str) -> PublicQuestion:
+def question_remove(*, question: PublicQuestion, by: User, reason: str) -> PublicQuestion:
     """Remove a waiting or published question; the reason is published in its place."""
     _require_moderator(by)
     question = _lock_question(question)

@@ -19,8 +19,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 from core.errors import PreconditionsFailed
 
 from . import opendata, services
-from .models import ReportPdf
 from .forms import QuestionForm, TrialFilterForm
+from .models import ReportPdf
 from .selectors import (
     Notice,
     TrialFilters,

@@ -15,11 +15,11 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
+from core.roles import Role, ensure_role_groups
 from deployments import services as ds
 from deployments.models import Area, Deployment, Review, Site
 from legal import services as ls
 from legal.models import Document, UseCase, WatchlistCategory
-from core.roles import Role, ensure_role_groups
 
 _serial = count(1)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import template
+from django.template import Engine
 from django.template.context import Context
 from django.utils.safestring import SafeString
 
@@ -13,5 +14,6 @@ register = template.Library()
 
 @register.simple_tag(takes_context=True)
 def panel(context: Context, panel: Panel) -> SafeString:
+    engine = context.template.engine if context.template is not None else Engine.get_default()
     with context.push(**panel.context):
-        return context.template.engine.get_template(panel.template).render(context)
+        return engine.get_template(panel.template).render(context)

@@ -5,25 +5,52 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('deployments', '0001_initial'),
+        ("deployments", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AreaGroupCount',
+            name="AreaGroupCount",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('group', models.CharField(choices=[('asian', 'Asian, Asian British or Asian Welsh'), ('black', 'Black, Black British, Black Welsh, Caribbean or African'), ('mixed', 'Mixed or Multiple ethnic groups'), ('white', 'White'), ('other', 'Other ethnic group')], max_length=12)),
-                ('count', models.PositiveIntegerField()),
-                ('area', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='group_counts', to='deployments.area')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "group",
+                    models.CharField(
+                        choices=[
+                            ("asian", "Asian, Asian British or Asian Welsh"),
+                            ("black", "Black, Black British, Black Welsh, Caribbean or African"),
+                            ("mixed", "Mixed or Multiple ethnic groups"),
+                            ("white", "White"),
+                            ("other", "Other ethnic group"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                ("count", models.PositiveIntegerField()),
+                (
+                    "area",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="group_counts",
+                        to="deployments.area",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['area', 'group'],
-                'constraints': [models.UniqueConstraint(fields=('area', 'group'), name='one_count_per_area_group')],
+                "ordering": ["area", "group"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("area", "group"), name="one_count_per_area_group"
+                    )
+                ],
             },
         ),
     ]

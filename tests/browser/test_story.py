@@ -1,4 +1,4 @@
-"""The whole public-transparency story in a real browser (issue 4, browser test).
+"""The whole public-transparency story in a real browser.
 
 Headless Chromium (Debian's package, driven by Playwright for Python through
 `executable_path`) against pytest-django's live server: a planner files a request in the form,
@@ -140,7 +140,7 @@ def test_story_from_request_to_published_report(
     deployment = Deployment.objects.get(site=site)
     ref = deployment.reference
     assert deployment.state == State.SUBMITTED
-    factories.give_watchlist(deployment)  # sign-off needs an enrolled watchlist (issue 3)
+    factories.give_watchlist(deployment)  # sign-off needs an enrolled watchlist
 
     # 2. The authorising officer authorises it.
     authoriser = story.person("authoriser")

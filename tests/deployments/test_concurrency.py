@@ -7,9 +7,9 @@ from django.db import connections
 
 from audit.models import AuditEvent
 from audit.services import audit_verify_chain
+from core.errors import TransitionNotAllowed
 from deployments import services as ds
 from deployments.models import Deployment, State
-from core.errors import TransitionNotAllowed
 from tests import factories
 
 from ..conftest import needs_real_services
@@ -24,7 +24,7 @@ def test_two_sign_offs_at_once_approve_it_exactly_once(actors):
         factories.make_draft(actors.planner), actors.planner, actors.authoriser
     )
     factories.record_approvals(deployment, actors.chair, actors.panel_a, actors.panel_b)
-    factories.give_watchlist(deployment)  # sign-off needs an enrolled watchlist (issue 3)
+    factories.give_watchlist(deployment)  # sign-off needs an enrolled watchlist
 
     barrier = threading.Barrier(2)
     outcomes: list[str] = []

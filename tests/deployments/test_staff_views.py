@@ -216,7 +216,7 @@ def test_the_whole_story_through_the_pages(client, actors, documents, capsys):
             {"review-decision": "approve", "review-reasons": "Proportionate."},
         )
     client.force_login(actors.chair)
-    factories.give_watchlist(deployment)  # sign-off needs an enrolled watchlist (issue 3)
+    factories.give_watchlist(deployment)  # sign-off needs an enrolled watchlist
     response = client.post(action_url(deployment, "sign_off"), {"sign_off-statement": "Approved."})
     assert response.status_code == 302
     deployment.refresh_from_db()

@@ -7,11 +7,11 @@ import pytest
 from django.utils import timezone
 
 from audit.models import AuditEvent
+from core.errors import NotPermitted, PreconditionsFailed, TransitionNotAllowed
 from deployments import services as ds
 from deployments.models import State
 from legal import services as ls
 from legal.models import Document, WatchlistCategory
-from core.errors import NotPermitted, PreconditionsFailed, TransitionNotAllowed
 from tests import factories
 
 

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from fairness.census import DEFAULT_CENSUS_CSV, area_demographics_import_default
 from deployments.models import Deployment, Site
+from fairness.census import DEFAULT_CENSUS_CSV, area_demographics_import_default
 from tests import factories
 
 # Names every group, as a justification that addresses any flag must.

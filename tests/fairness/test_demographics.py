@@ -9,13 +9,13 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from audit.models import AuditEvent
+from core.errors import MalformedFile
+from deployments.models import Area
 from fairness.census import (
     DEFAULT_CENSUS_CSV,
-    DemographicsFileError,
     area_demographics_import,
     area_demographics_import_default,
 )
-from deployments.models import Area
 from fairness.models import AreaGroupCount
 
 from .conftest import GROUP_COLUMNS
@@ -119,7 +119,7 @@ def test_a_malformed_file_is_refused_with_its_line_and_nothing_is_imported(db, b
         bad_row,
     )
 
-    with pytest.raises(DemographicsFileError) as refused:
+    with pytest.raises(MalformedFile) as refused:
         area_demographics_import(data=data, source="bad.csv")
 
     assert refused.value.line == 4
@@ -133,7 +133,7 @@ def test_a_malformed_file_is_refused_with_its_line_and_nothing_is_imported(db, b
 def test_a_file_without_the_needed_columns_is_refused_on_its_header(db):
     data = b"geography code,geography,Ethnic group: White\nE09000001,City,10\n"
 
-    with pytest.raises(DemographicsFileError) as refused:
+    with pytest.raises(MalformedFile) as refused:
         area_demographics_import(data=data, source="bad.csv")
 
     assert refused.value.line == 1
@@ -142,11 +142,11 @@ def test_a_file_without_the_needed_columns_is_refused_on_its_header(db):
 
 
 def test_a_file_that_is_not_utf8_or_is_empty_is_refused(db):
-    with pytest.raises(DemographicsFileError, match="not UTF-8"):
+    with pytest.raises(MalformedFile, match="not UTF-8"):
         area_demographics_import(data=b"\xff\xfe\x00garbage", source="x.csv")
-    with pytest.raises(DemographicsFileError, match="empty"):
+    with pytest.raises(MalformedFile, match="empty"):
         area_demographics_import(data=b"", source="x.csv")
-    with pytest.raises(DemographicsFileError, match="no areas"):
+    with pytest.raises(MalformedFile, match="no areas"):
         area_demographics_import(data=shipped_csv(), source="x.csv")
 
 

@@ -90,9 +90,9 @@ def test_a_report_attaches_only_to_an_equality_impact_assessment_version(
 
 
 def test_an_attached_report_stays_with_its_version(actors, documents, evaluation):
+    from core.errors import TransitionNotAllowed
     from legal import services as ls
     from legal.evaluations import evaluation_attach
-    from core.errors import TransitionNotAllowed
 
     first = documents[Document.Kind.EQUALITY_IMPACT]
     evaluation_attach(evaluation=evaluation, version=first, by=actors.legal_officer)

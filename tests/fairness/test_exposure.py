@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from fairness import exposure as fairness
 from deployments.models import Deployment, State
+from fairness import exposure as fairness
 from tests import factories
 
 from .conftest import GROUP_COLUMNS, JUSTIFICATION, approved_at, expected_ratios

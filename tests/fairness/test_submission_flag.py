@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from core.errors import PreconditionsFailed
 from deployments import services as ds
 from deployments.models import Area, State
-from core.errors import PreconditionsFailed
 from tests import factories
 
 from .conftest import approved_at

@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 from django.urls import reverse
 
+from core.errors import PreconditionsFailed
 from deployments import services as ds
-from fairness.guard import threshold_guard
 from deployments.models import Review
+from fairness.guard import threshold_guard
 from legal.evaluations import evaluation_record
 from legal.models import EngineEvaluation
 from matching.evaluation import evaluate
-from core.errors import PreconditionsFailed
 from tests import factories
 
 

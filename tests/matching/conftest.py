@@ -18,7 +18,7 @@ def sample_faces() -> Path:
     return ensure_sample_faces()
 
 
-# -- The engine inside the register (issue 3): watchlists, the gate, runs, alerts. ------------
+# -- The engine inside the register: watchlists, the gate, runs, alerts. -----------------------
 
 ENROLMENT_LIMITS = {"max_bytes": 20 * 1024 * 1024, "max_pixels": 40_000_000}
 

@@ -1,14 +1,14 @@
 """The demo's engine: watchlists enrolled before each sign-off, a console with alerts, and
-`watch` against every demo deployment (issue 3, the first "Done when")."""
+`watch` against every demo deployment."""
 
 from __future__ import annotations
 
 import pytest
 from django.utils import timezone
 
+from demo.seed import seed_demo
 from deployments.models import Deployment, State
 from matching.models import Alert, Run, WatchlistEntry
-from demo.seed import seed_demo
 
 from .test_watch_command import watch
 

@@ -608,3 +608,17 @@ def test_match_is_immutable() -> None:
     match = engine.Match("entry", 0, 0.5)
     with pytest.raises(dataclasses.FrozenInstanceError):
         match.distance = 0.1  # type: ignore[misc]
+
+
+def test_truncated_jpeg_is_refused_even_after_weasyprint_switched_pillow_to_fill_it_in(
+    sample_faces: Path,
+) -> None:
+    # WeasyPrint sets ImageFile.LOAD_TRUNCATED_IMAGES = True when imported, which a web
+    # process does on its first PDF, after the engine was imported.
+    from PIL import ImageFile
+
+    ImageFile.LOAD_TRUNCATED_IMAGES = True
+    data = (sample_faces / "obama.jpg").read_bytes()
+    with pytest.raises(engine.ImageRejected) as caught:
+        load(data[: len(data) // 2])
+    assert caught.value.reason_code == "unreadable"

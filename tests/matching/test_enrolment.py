@@ -12,13 +12,13 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 
 from audit.models import AuditEvent
+from core.errors import NotPermitted, PreconditionsFailed, TransitionNotAllowed
 from deployments import services as ds
 from deployments.models import Deployment
 from matching import services
 from matching.models import Watchlist, WatchlistEntry
 from matching.samples import compose_two_faces, no_face_image
 from matching.selectors import watchlist_fingerprint
-from core.errors import NotPermitted, PreconditionsFailed, TransitionNotAllowed
 from tests import factories
 
 from ..conftest import wait_for

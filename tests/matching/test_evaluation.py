@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from core.errors import MalformedFile
 from matching.evaluation import (
     Z_95,
-    ManifestError,
     evaluate,
     expected_false_alerts,
     parse_manifest,
@@ -248,7 +248,7 @@ def test_a_manifest_with_a_header_and_comments_is_read_relative_to_its_folder(tm
     ],
 )
 def test_a_bad_manifest_is_refused_with_the_line_and_the_reason(tmp_path, data, line, reason):
-    with pytest.raises(ManifestError) as refused:
+    with pytest.raises(MalformedFile) as refused:
         parse_manifest(data, base_dir=tmp_path)
 
     assert refused.value.line == line

@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 
 from audit.models import AuditEvent
+from core.errors import NotPermitted, PreconditionsFailed, TransitionNotAllowed
 from deployments import services as ds
 from deployments.models import Outcome
 from matching import engine, services
 from matching.models import Alert
-from core.errors import NotPermitted, PreconditionsFailed, TransitionNotAllowed
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,5 @@
-"""Nothing is kept of a person who matches no one (issue 3, item 7).
+"""Nothing is kept of a person who matches no one (DESIGN.md, the engine: faces that match
+nothing are discarded in memory).
 
 Frames with Joe Biden's face, who is not on the watchlist, go through the service and through
 the API. Afterwards no table has a new row (the run's two counters move, nothing else), no

@@ -122,18 +122,18 @@ def test_a_withdrawn_deployments_watchlist_goes_the_set_time_after_withdrawal(
 def test_a_purge_that_failed_half_way_is_finished_by_the_next(live, monkeypatch, settings):
     entry = WatchlistEntry.objects.get(watchlist__deployment=live)
     image = Path(entry.image.path)
-    real = services.audit_record
+    real = services.retention.audit_record
 
     def failing(**kwargs: Any) -> Any:
         raise RuntimeError("the database went away")
 
-    monkeypatch.setattr(services, "audit_record", failing)
+    monkeypatch.setattr(services.retention, "audit_record", failing)
     with pytest.raises(RuntimeError):
         services.retention_purge(at=live.ends_at + timedelta(days=2))
     # The file went first; the row still names it, so the next run finds the job unfinished.
     entry.refresh_from_db()
     assert not image.exists() and entry.encoding is not None
-    monkeypatch.setattr(services, "audit_record", real)
+    monkeypatch.setattr(services.retention, "audit_record", real)
     report = services.retention_purge(at=live.ends_at + timedelta(days=2))
     assert report.watchlists == [live.reference]
     entry.refresh_from_db()

@@ -10,12 +10,12 @@ import pytest
 from django.utils import timezone
 
 from audit.models import AuditEvent
+from core.errors import NotPermitted
+from core.roles import Role
 from deployments import services as ds
 from matching import engine, services
 from matching.gate import GateClosed
 from matching.models import Alert, Run
-from core.errors import NotPermitted
-from core.roles import Role
 from tests import factories
 
 pytestmark = pytest.mark.django_db

@@ -9,11 +9,11 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from core.roles import Role
 from deployments import services as ds
 from matching import engine, services
 from matching.models import Alert, Run, WatchlistEntry
 from matching.samples import compose_two_faces
-from core.roles import Role
 from tests import factories
 
 pytestmark = pytest.mark.django_db

@@ -1,5 +1,5 @@
 """/reports/<year>/: totals, per use case and per borough, false alert rates, suspensions,
-complaints; and the marked place for the fairness figures (issue 5)."""
+complaints; and the marked place for the fairness figures."""
 
 from __future__ import annotations
 
@@ -57,7 +57,7 @@ def test_the_annual_page_shows_figures_groups_suspensions_and_complaints(
     assert "Complaints and questions" in html
     assert "42,800" in html
     assert reverse("public:annual_report_pdf", args=[year]) in html
-    # The marked place for issue 5's figures is there even before they exist.
+    # The marked place for the fairness figures is there even before they exist.
     assert 'id="fairness"' in html and "Who the trials scanned, by community" in html
 
 

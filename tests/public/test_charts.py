@@ -8,8 +8,8 @@ from xml.etree import ElementTree
 
 import pytest
 
-from public import charts
 from deployments.models import Outcome
+from public import charts
 
 pytestmark = pytest.mark.django_db
 
@@ -32,21 +32,16 @@ def test_the_alerts_chart_is_valid_svg_with_a_title_and_every_count(outcome: Out
 def test_without_hourly_counts_the_faces_chart_is_one_bar_saying_so(
     reported_trial: Any, outcome: Outcome
 ):
-    svg, hourly = charts.faces_chart(reported_trial, outcome)
+    svg, hourly = charts.faces_chart(outcome)
     assert not hourly
     assert str(svg).count("<rect") == 2  # the hatch pattern's background and one bar
     assert "not available" in str(svg)
 
 
-def test_with_a_provider_the_faces_chart_is_hour_by_hour(
-    reported_trial: Any, outcome: Outcome, monkeypatch: pytest.MonkeyPatch
-):
+def test_with_hourly_counts_the_faces_chart_is_hour_by_hour(reported_trial: Any, outcome: Outcome):
     start = reported_trial.starts_at
-    monkeypatch.setattr(charts, "_providers", [])
-    charts.register_faces_timeline(
-        lambda d: [(start + timedelta(hours=h), 1000 + h) for h in range(6)]
-    )
-    svg, hourly = charts.faces_chart(reported_trial, outcome)
+    timeline = [(start + timedelta(hours=h), 1000 + h) for h in range(6)]
+    svg, hourly = charts.faces_chart(outcome, timeline)
     assert hourly
     assert str(svg).count("<rect") == 7
     assert "1,005" in str(svg)

@@ -25,7 +25,7 @@ def test_notice_is_not_public_before_the_chairs_sign_off(client: Any, actors: An
     trial = factories.make_draft(actors.planner)
     factories.to_authorised(trial, actors.planner, actors.authoriser)
     factories.record_approvals(trial, actors.chair, actors.panel_a, actors.panel_b)
-    factories.give_watchlist(trial)  # sign-off needs an enrolled watchlist (issue 3)
+    factories.give_watchlist(trial)  # sign-off needs an enrolled watchlist
     assert client.get(notice_url(trial)).status_code == 404
     ds.deployment_sign_off(deployment=trial, by=actors.chair, statement="Approved.")
     assert client.get(notice_url(trial)).status_code == 200
@@ -84,7 +84,7 @@ def test_notice_shows_conditions_and_dissent_but_never_private_notes(
         reasons="The site selection over-exposes one community.",
         private_notes="PRIVATE-C",
     )
-    factories.give_watchlist(trial)  # sign-off needs an enrolled watchlist (issue 3)
+    factories.give_watchlist(trial)  # sign-off needs an enrolled watchlist
     ds.deployment_sign_off(
         deployment=trial, by=actors.chair, statement="Approved by majority.", conditions="Chair's."
     )

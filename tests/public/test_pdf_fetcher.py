@@ -1,4 +1,4 @@
-"""The PDF renderer reads only the project's own static files (issue 4, PDF reports).
+"""The PDF renderer reads only the project's own static files.
 
 Public text ends up in PDFs; an image or stylesheet URL in that text must never be fetched,
 whether it points at another server or at a file on this machine.

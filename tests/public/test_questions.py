@@ -1,4 +1,4 @@
-"""Questions from the public on a notice, and their moderation (issue 4, public questions)."""
+"""Questions from the public on a notice, and their moderation."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from django.test import Client
 from django.urls import reverse
 
 from audit.models import AuditEvent
+from core.errors import NotPermitted, PreconditionsFailed, TransitionNotAllowed
 from public import services as ps
 from public.models import PublicQuestion
-from core.errors import NotPermitted, PreconditionsFailed, TransitionNotAllowed
 
 from .. import factories
 

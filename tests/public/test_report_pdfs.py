@@ -12,8 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
 
-from public import services as ps
 from deployments import services as ds
+from public import services as ps
 from public.models import ReportPdf
 
 from .conftest import completed

@@ -1,6 +1,6 @@
 """`python manage.py import_area_demographics [FILE] [--dry-run]`: census counts by group.
 
-Without FILE, loads the Census 2021 figures shipped in deployments/data/. FILE may also be a
+Without FILE, loads the Census 2021 figures shipped in fairness/data/. FILE may also be a
 Nomis TS021 bulk CSV for other areas or finer geographies. A malformed file is refused with
 the line and the reason, and nothing is imported.
 """
@@ -12,9 +12,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from core.errors import MalformedFile
 from fairness.census import (
     DEFAULT_CENSUS_CSV,
-    DemographicsFileError,
     area_demographics_import,
     read_census_csv,
 )
@@ -47,7 +47,7 @@ class Command(BaseCommand):
                 self.stdout.write(f"{path}: {len(rows)} areas in the {kind} format; no errors.")
                 return
             summary = area_demographics_import(data=data, source=path.name)
-        except DemographicsFileError as exc:
+        except MalformedFile as exc:
             raise CommandError(f"{path}: {exc} Nothing was imported.") from None
         self.stdout.write(
             self.style.SUCCESS(

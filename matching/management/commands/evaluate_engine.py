@@ -18,9 +18,9 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.urls import reverse
 
+from core.errors import MalformedFile
 from legal.evaluations import evaluation_record
 from matching.evaluation import (
-    ManifestError,
     encode_manifest,
     engine_version,
     evaluate,
@@ -84,7 +84,7 @@ class Command(BaseCommand):
             raise CommandError(f"Cannot read {path}: {exc.strerror}. Check the path.") from None
         try:
             rows = parse_manifest(data, base_dir=path.resolve().parent)
-        except ManifestError as exc:
+        except MalformedFile as exc:
             raise CommandError(f"{path}: {exc} Nothing was evaluated.") from None
 
         self.stdout.write(f"Encoding {len(rows)} images (each once)...")

@@ -17,20 +17,17 @@ Exit status:
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from deployments.models import Deployment
 from core.errors import NotPermitted
+from deployments.models import Deployment
+from matching.sources import expand_sources, frames_from_files, is_video, video_sample_count
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp", ".gif"}
-VIDEO_SUFFIXES = {".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg"}
 GATE_EXIT = 3
 
 
@@ -87,7 +84,7 @@ class Command(BaseCommand):
         missing = [str(p) for p in sources if not p.exists()]
         if missing:
             raise CommandError(f"No such file or folder: {', '.join(missing)}.")
-        files = list(_expand(sources))
+        files = list(expand_sources(sources))
         if not files:
             raise CommandError("The sources hold no image or video files.")
 
@@ -124,7 +121,7 @@ class Command(BaseCommand):
             batch.clear()
 
         try:
-            for frame in _frames(files, fps, self.stderr):
+            for frame in frames_from_files(files, fps, warn=self.stderr.write):
                 batch.append(frame)
                 if len(batch) >= batch_size:
                     flush()
@@ -158,20 +155,6 @@ def _is_terminal(stream: Any) -> bool:
     return bool(getattr(target, "isatty", lambda: False)())
 
 
-def _expand(sources: list[Path]) -> Iterator[Path]:
-    for source in sources:
-        if source.is_dir():
-            for path in sorted(source.iterdir()):
-                if path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES | VIDEO_SUFFIXES:
-                    yield path
-        else:
-            yield source
-
-
-def _is_video(path: Path) -> bool:
-    return path.suffix.lower() in VIDEO_SUFFIXES
-
-
 def _progress(files: list[Path], fps: float, *, stream: Any) -> Any:
     """A progress bar on the command's standard error, drawn only when that is a terminal."""
     from tqdm import tqdm
@@ -179,75 +162,8 @@ def _progress(files: list[Path], fps: float, *, stream: Any) -> Any:
     target = getattr(stream, "_out", stream)  # the raw stream: the wrapper adds newlines
     if not _is_terminal(stream):
         return tqdm(total=0, disable=True)
-    total = sum(_video_samples(p, fps) if _is_video(p) else 1 for p in files)
+    total = sum(video_sample_count(p, fps) if is_video(p) else 1 for p in files)
     return tqdm(total=total or None, unit="frame", file=target, dynamic_ncols=True)
-
-
-def _video_samples(path: Path, fps: float) -> int:
-    import cv2
-
-    capture = cv2.VideoCapture(str(path))
-    try:
-        count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
-        rate = capture.get(cv2.CAP_PROP_FPS) or 0
-    finally:
-        capture.release()
-    step = max(1, round(rate / fps)) if rate else 1
-    return (count + step - 1) // step if count else 0
-
-
-def _frames(files: list[Path], fps: float, stderr: Any) -> Iterator[Any]:
-    from matching import engine
-    from matching.services import Frame
-
-    for path in files:
-        if _is_video(path):
-            yield from _video_frames(path, fps, stderr)
-            continue
-        try:
-            image = engine.load_image(
-                path,
-                max_bytes=settings.OVERSIGHT_MAX_IMAGE_BYTES,
-                max_pixels=settings.OVERSIGHT_MAX_IMAGE_PIXELS,
-            )
-        except engine.ImageRejected as rejected:
-            stderr.write(f"Skipped {path}: {rejected.message}")
-            continue
-        yield Frame(image=image, label=str(path), seen_at=timezone.now())
-
-
-def _video_frames(path: Path, fps: float, stderr: Any) -> Iterator[Any]:
-    import cv2
-    import numpy as np
-
-    from matching.services import Frame
-
-    capture = cv2.VideoCapture(str(path))
-    if not capture.isOpened():
-        stderr.write(f"Skipped {path}: OpenCV cannot open it as a video.")
-        return
-    try:
-        rate = capture.get(cv2.CAP_PROP_FPS) or 0
-        # Take every step-th frame: the nearest whole step to the rate asked for.
-        step = max(1, round(rate / fps)) if rate else 1
-        limit = settings.OVERSIGHT_MAX_IMAGE_PIXELS
-        index = 0
-        while True:
-            ok = capture.grab()
-            if not ok:
-                break
-            if index % step == 0:
-                ok, bgr = capture.retrieve()
-                if ok and bgr is not None:
-                    if bgr.shape[0] * bgr.shape[1] > limit:
-                        stderr.write(f"Skipped {path}: its frames are larger than the limit.")
-                        return
-                    rgb = np.ascontiguousarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), dtype=np.uint8)
-                    seconds = index / rate if rate else float(index)
-                    yield Frame(image=rgb, label=f"{path}@{seconds:.2f}s", seen_at=timezone.now())
-            index += 1
-    finally:
-        capture.release()
 
 
 def _alert_line(alert: Any, frame_label: str) -> str:

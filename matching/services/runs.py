@@ -1,0 +1,288 @@
+"""Runs: starting and stopping, the frames API token, and matching batches of frames.
+
+Privacy: faces that match no one stay inside `engine.process_frame`. Nothing here logs,
+stores or returns anything about them beyond the count of faces seen; alerts (and their
+crops) are written only for matches.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any, cast
+
+import numpy as np
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from audit.services import audit_record
+from core.errors import PreconditionsFailed
+from deployments.models import Deployment
+from matching import engine
+from matching.gate import WATCHLIST_CHANGED, GateClosed, Permit, gate_check
+from matching.models import Alert, Run, WatchlistEntry
+from matching.selectors import (
+    watchlist_fingerprint,
+)
+
+from ._common import (
+    _ENGINE_LOCK,
+    RunNotRunning,
+    TokenExpired,
+    TokenInvalid,
+    User,
+    check_operate,
+)
+
+# --- runs ---------------------------------------------------------------------------------------
+
+# Matchers keyed by the fingerprint of the rows they were built from. The fingerprint is a
+# hash of the content, so a cached matcher is exactly the watchlist the gate just compared.
+_MATCHERS: OrderedDict[str, engine.Matcher] = OrderedDict()
+_MATCHERS_LOCK = threading.Lock()
+_MATCHERS_KEPT = 4
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class RunStart:
+    run: Run
+    # Shown to the operator once; only its hash is stored.
+    token: str
+
+
+def run_start(
+    *, deployment: Deployment, operator: User, source_label: str, at: datetime | None = None
+) -> RunStart:
+    """Start a run for one source, if the gate lets the deployment run now."""
+    at = at or timezone.now()
+    check_operate(deployment, operator)
+    label = (source_label or "").strip()
+    if not label:
+        raise PreconditionsFailed({"source_label": ["Name the camera or source."]})
+    gate_check(deployment=deployment, at=at, actor=operator)
+    token = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        deployment = Deployment.objects.select_for_update().get(pk=deployment.pk)
+        assert deployment.ends_at is not None  # the gate refuses a deployment without a window
+        expires = min(at + timedelta(hours=settings.OVERSIGHT_RUN_TOKEN_HOURS), deployment.ends_at)
+        run = Run.objects.create(
+            deployment=deployment,
+            operator=operator,
+            source_label=label[:120],
+            threshold=deployment.match_threshold or Decimal("0"),
+            started_at=at,
+            token_hash=_hash_token(token),
+            token_expires_at=expires,
+        )
+        audit_record(
+            actor=operator,
+            action="run.started",
+            obj=deployment,
+            details={"run": run.pk, "source": run.source_label, "threshold": run.threshold},
+        )
+    return RunStart(run=run, token=token)
+
+
+def run_stop(*, run: Run, by: User | str, code: str, reason: str) -> Run:
+    """Stop a run, once; stopping a stopped run changes nothing.
+
+    `by` is the operator, or "gate" when the gate closed under a running run.
+    """
+    with transaction.atomic():
+        locked = Run.objects.select_for_update().select_related("deployment").get(pk=run.pk)
+        if not isinstance(by, str):
+            check_operate(locked.deployment, by)
+        if locked.stopped_at is not None:
+            return locked
+        locked.stopped_at = timezone.now()
+        locked.stop_code = code
+        locked.stop_reason = reason
+        locked.save(update_fields=["stopped_at", "stop_code", "stop_reason"])
+        audit_record(
+            actor=by,
+            action="run.stopped",
+            obj=locked.deployment,
+            details={
+                "run": locked.pk,
+                "reason_code": code,
+                "reason": reason,
+                "frames": locked.frames,
+                "faces_seen": locked.faces_seen,
+                "alerts": locked.alerts.count(),
+            },
+        )
+    return locked
+
+
+def run_authenticate(*, run_id: int, token: str, at: datetime | None = None) -> Run:
+    """The run this bearer token belongs to, if it may still send frames."""
+    at = at or timezone.now()
+    run = Run.objects.select_related("deployment", "operator").filter(pk=run_id).first()
+    # Compared in constant time, and the same answer for a wrong run and a wrong token.
+    expected = run.token_hash if run is not None and run.token_hash else "!" * 64
+    if not token or not hmac.compare_digest(expected, _hash_token(token)) or run is None:
+        raise TokenInvalid("The bearer token is not this run's token.")
+    if run.stopped_at is not None:
+        raise TokenExpired(
+            f"Run {run.pk} was stopped ({run.stop_reason or run.stop_code}). Start a new run "
+            "from the operator console for a new token."
+        )
+    if run.token_expires_at is None or run.token_expires_at <= at:
+        raise TokenExpired(
+            f"The token of run {run.pk} has expired. Start a new run from the operator console."
+        )
+    if not run.deployment.is_operator(run.operator):
+        raise TokenExpired(
+            f"{run.operator} no longer operates {run.deployment}, so the run's token is void."
+        )
+    return run
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One decoded frame and where it came from (a file name, a video position)."""
+
+    image: engine.RGBImage
+    label: str = ""
+    seen_at: datetime | None = None
+
+
+@dataclass
+class BatchResult:
+    frames: int = 0
+    faces_seen: int = 0
+    alerts: list[Alert] = field(default_factory=list)
+    # For each alert, the label of the frame it came from.
+    labels: list[str] = field(default_factory=list)
+
+
+def _matcher_for(deployment: Deployment, permit: Permit, actor: Any) -> engine.Matcher:
+    with _MATCHERS_LOCK:
+        cached = _MATCHERS.get(permit.watchlist_fingerprint)
+        if cached is not None:
+            _MATCHERS.move_to_end(permit.watchlist_fingerprint)
+            return cached
+    rows = list(
+        WatchlistEntry.objects.filter(
+            watchlist__deployment=deployment, status__in=WatchlistEntry.ACTIVE
+        )
+        .order_by("pk")
+        .values_list("pk", "encoding")
+    )
+    # The rows read here, not the ones the gate read a moment ago, must be the approved ones.
+    if watchlist_fingerprint(deployment=deployment) != permit.watchlist_fingerprint or any(
+        not encoding for _, encoding in rows
+    ):
+        message = f"The watchlist of {deployment} changed while the run was loading it."
+        audit_record(
+            actor=actor,
+            action="gate.refused",
+            obj=deployment,
+            details={"reason_code": WATCHLIST_CHANGED, "reason": message},
+        )
+        raise GateClosed(WATCHLIST_CHANGED, message)
+    matrix = np.frombuffer(b"".join(bytes(e or b"") for _, e in rows), dtype="<f8").reshape(
+        -1, engine.ENCODING_SIZE
+    )
+    matcher = engine.Matcher(matrix, entry_ids=[pk for pk, _ in rows])
+    with _MATCHERS_LOCK:
+        _MATCHERS[permit.watchlist_fingerprint] = matcher
+        while len(_MATCHERS) > _MATCHERS_KEPT:
+            _MATCHERS.popitem(last=False)
+    return matcher
+
+
+def frame_discard(frame: Frame | engine.RGBImage) -> None:
+    """Blank a frame's pixels once it has been matched, where numpy lets us write to them."""
+    image = frame.image if isinstance(frame, Frame) else frame
+    if image.flags.writeable:
+        image.fill(0)
+
+
+def _forget_matchers() -> None:
+    with _MATCHERS_LOCK:
+        _MATCHERS.clear()
+
+
+def run_process_batch(
+    *, run: Run, frames: Sequence[Frame], at: datetime | None = None
+) -> BatchResult:
+    """Ask the gate, then match every face in the frames; store alerts for matches only.
+
+    A closed gate stops the run (audited with the reason) and raises `GateClosed`: the caller
+    stops sending. The frames themselves are never stored.
+    """
+    at = at or timezone.now()
+    run = Run.objects.select_related("deployment").get(pk=run.pk)
+    if run.stopped_at is not None:
+        raise RunNotRunning(
+            f"Run {run.pk} was stopped ({run.stop_reason or run.stop_code}); start a new run."
+        )
+    try:
+        permit = gate_check(deployment=run.deployment, at=at, actor="gate")
+        matcher = _matcher_for(run.deployment, permit, "gate")
+    except GateClosed as closed:
+        run_stop(run=run, by="gate", code=closed.reason_code, reason=closed.message)
+        raise
+    result = BatchResult(frames=len(frames))
+    pending: list[tuple[Alert, bytes, str]] = []
+    for frame in frames:
+        with _ENGINE_LOCK:
+            found = engine.process_frame(
+                frame.image,
+                matcher,
+                threshold=permit.threshold,
+                upsample=settings.OVERSIGHT_DETECTION_UPSAMPLE,
+                scale=settings.OVERSIGHT_DETECTION_SCALE,
+            )
+        result.faces_seen += found.faces_seen
+        for match in found.matches:
+            crop = engine.crop_face(frame.image, match.location)
+            alert = Alert(
+                run=run,
+                entry_id=cast(int, match.entry_id),
+                distance=match.distance,
+                seen_at=frame.seen_at or at,
+            )
+            pending.append((alert, crop, frame.label))
+    saved: list[str] = []
+    try:
+        with transaction.atomic():
+            Run.objects.filter(pk=run.pk).update(
+                frames=F("frames") + result.frames, faces_seen=F("faces_seen") + result.faces_seen
+            )
+            for alert, crop, label in pending:
+                alert.crop.save("crop.jpg", ContentFile(crop), save=False)
+                saved.append(alert.crop.name or "")
+                alert.save()
+                result.alerts.append(alert)
+                result.labels.append(label)
+    except BaseException:
+        # The rows were rolled back; their crops must not outlive them.
+        storage = Alert._meta.get_field("crop").storage  # type: ignore[attr-defined]
+        for name in saved:
+            storage.delete(name)
+        raise
+    if pending:
+        alerts = [a.pk for a in result.alerts]
+        audit_record(
+            actor="engine",
+            action="alerts.raised",
+            obj=run.deployment,
+            details={"run": run.pk, "alerts": alerts},
+        )
+    return result
