@@ -1,4 +1,4 @@
-"""The engine's part of `manage.py seed_demo` (oversight/demo.py calls these).
+"""The engine's part of `manage.py seed_demo` (demo/seed.py calls these).
 
 Watchlists are enrolled through the real services from the sample photographs of the
 `face-recognition` 1.3.0 distribution (`make sample-faces`): obama.jpg as a person wanted on

@@ -33,6 +33,18 @@ from core.types import User
 
 from .models import Deployment
 
+__all__ = [
+    "Hook",
+    "Panel",
+    "Problem",
+    "after_change",
+    "approval_requirements",
+    "panels",
+    "panels_for",
+    "sign_off_pins",
+    "submission_checks",
+]
+
 F = TypeVar("F", bound=Callable[..., Any])
 Problem = tuple[str, str]  # (field, message); field is "" for a problem about no one field
 
@@ -57,13 +69,11 @@ class Hook(Generic[F]):
         return f"<Hook {self.name}: {len(self._functions)} registered>"
 
 
-__all__ = ["Panel", "Problem", "after_change", "approval_requirements", "panels", "sign_off_pins"]
-
 SubmissionCheck = Callable[[Deployment, datetime], list[Problem]]
 ApprovalRequirement = Callable[[Deployment], dict[str, str]]
-SignOffPin = Callable[[Deployment, Any], dict[str, Any]]
+SignOffPin = Callable[[Deployment, User], dict[str, Any]]
 ChangeListener = Callable[[Deployment, str], None]
-PanelProvider = Callable[[Deployment | None, Any], Panel | None]
+PanelProvider = Callable[[Deployment | None, User], Panel | None]
 
 submission_checks: Hook[SubmissionCheck] = Hook("submission_checks")
 approval_requirements: Hook[ApprovalRequirement] = Hook("approval_requirements")

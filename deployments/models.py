@@ -168,7 +168,7 @@ class Deployment(models.Model):
 
     # Site selection and engagement.
     site_selection_rationale = models.TextField(blank=True)
-    # Required when the exposure analysis flags the proposal (deployments/fairness.py).
+    # Required when the exposure analysis flags the proposal (fairness/exposure.py).
     fairness_justification = models.TextField(
         blank=True,
         help_text="Why this site despite the exposure flag, addressing the flag in numbers.",

@@ -84,6 +84,25 @@ class Document(models.Model):
         return self.versions.filter(status=DocumentVersion.Status.PUBLISHED).first()
 
 
+class DocumentVersionQuerySet(models.QuerySet["DocumentVersion"]):
+    """Bulk changes bypass `save` and `delete`, so they may touch drafts only."""
+
+    def _refuse_if_any_left_draft(self, doing: str) -> None:
+        if self.exclude(status=DocumentVersion.Status.DRAFT).exists():
+            raise ImmutableVersionError(
+                f"Versions that have left draft cannot be {doing} in bulk: they are part of "
+                "the public record. Use the legal services, one version at a time."
+            )
+
+    def update(self, **kwargs: Any) -> int:
+        self._refuse_if_any_left_draft("changed")
+        return super().update(**kwargs)
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        self._refuse_if_any_left_draft("deleted")
+        return super().delete()
+
+
 class DocumentVersion(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
@@ -93,6 +112,22 @@ class DocumentVersion(models.Model):
 
     # Fields that are frozen once a version leaves draft.
     CONTENT_FIELDS = ("document_id", "number", "title", "body", "change_summary", "sha256")
+    # What a version's status may become once it has left draft, with the fields each move
+    # sets; nothing else about a published, superseded or withdrawn version ever changes.
+    MOVES: dict[tuple[str, str], tuple[str, ...]] = {
+        ("published", "superseded"): ("superseded_at",),
+        ("published", "withdrawn"): ("withdrawn_at", "withdrawn_reason"),
+    }
+    RECORD_FIELDS = (
+        *CONTENT_FIELDS,
+        "status",
+        "created_by_id",
+        "published_at",
+        "published_by_id",
+        "superseded_at",
+        "withdrawn_at",
+        "withdrawn_reason",
+    )
 
     document = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="versions")
     number = models.PositiveIntegerField()
@@ -113,6 +148,8 @@ class DocumentVersion(models.Model):
     withdrawn_at = models.DateTimeField(null=True, blank=True)
     withdrawn_reason = models.TextField(blank=True)
 
+    objects = DocumentVersionQuerySet.as_manager()
+
     class Meta:
         ordering = ["document", "-number"]
         constraints = [
@@ -130,18 +167,9 @@ class DocumentVersion(models.Model):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:
-            stored = (
-                DocumentVersion.objects.filter(pk=self.pk)
-                .values("status", *[f for f in self.CONTENT_FIELDS])
-                .first()
-            )
+            stored = DocumentVersion.objects.filter(pk=self.pk).values(*self.RECORD_FIELDS).first()
             if stored is not None and stored["status"] != self.Status.DRAFT:
-                changed = [f for f in self.CONTENT_FIELDS if stored[f] != getattr(self, f)]
-                if changed:
-                    raise ImmutableVersionError(
-                        f"{self} is {stored['status']} and cannot be edited "
-                        f"(tried to change {', '.join(changed)}). Draft a new version instead."
-                    )
+                self._refuse_changes_to(stored)
         if self.status == self.Status.DRAFT:
             self.sha256 = self.digest(self.body)
         super().save(*args, **kwargs)
@@ -150,9 +178,34 @@ class DocumentVersion(models.Model):
         return reverse("public:legal_version", args=[self.document.kind, self.number])
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        if self.status != self.Status.DRAFT:
-            raise ImmutableVersionError(f"{self} has been published and cannot be deleted.")
+        stored = DocumentVersion.objects.filter(pk=self.pk).values_list("status", flat=True)
+        status = stored.first() or self.status
+        if status != self.Status.DRAFT:
+            raise ImmutableVersionError(
+                f"{self} is {status}: it is part of the public record and cannot be deleted."
+            )
         return super().delete(*args, **kwargs)
+
+    def _refuse_changes_to(self, stored: dict[str, Any]) -> None:
+        """A version out of draft is part of the public record: only its listed moves apply."""
+        allowed = self.MOVES.get((stored["status"], self.status), ())
+        if stored["status"] == self.status:
+            allowed = ()
+        elif (stored["status"], self.status) not in self.MOVES:
+            raise ImmutableVersionError(
+                f"{self} is {stored['status']} and cannot become {self.status}. "
+                "Draft a new version instead."
+            )
+        changed = [
+            f
+            for f in self.RECORD_FIELDS
+            if f != "status" and f not in allowed and stored[f] != getattr(self, f)
+        ]
+        if changed:
+            raise ImmutableVersionError(
+                f"{self} is {stored['status']} and cannot be edited "
+                f"(tried to change {', '.join(changed)}). Draft a new version instead."
+            )
 
     @staticmethod
     def digest(body: str) -> str:

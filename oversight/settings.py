@@ -249,8 +249,9 @@ OVERSIGHT_API_MAX_FRAME_BYTES = env_int("OVERSIGHT_API_MAX_FRAME_BYTES", 8 * 102
 # A run's API token expires after this many hours, or at the end of the deployment if sooner.
 OVERSIGHT_RUN_TOKEN_HOURS = env_int("OVERSIGHT_RUN_TOKEN_HOURS", 12)
 
-# Fairness (deployments/fairness.py, matching/evaluation.py). A group's share of the faces the
-# portfolio scans over its share of the population above this ratio flags a request. 1.25 is
+# Fairness (fairness/exposure.py, fairness/guard.py, matching/evaluation.py). A group's share
+# of the faces the portfolio scans over its share of the population above this ratio flags a
+# request. 1.25 is
 # the reciprocal of the "four-fifths rule" of the US Uniform Guidelines on Employee Selection
 # Procedures (29 CFR 1607.4(D)), the usual rule of thumb for adverse impact.
 OVERSIGHT_DISPARITY_LIMIT = env_float("OVERSIGHT_DISPARITY_LIMIT", 1.25)

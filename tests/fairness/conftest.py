@@ -1,7 +1,7 @@
 """Fixtures for the fairness tests: the shipped census figures, and deployments in a portfolio.
 
 The expected numbers in these tests are computed from the CSV's rows directly, never through
-deployments/demographics.py, so that a fault in the import cannot hide in both.
+fairness/census.py, so that a fault in the import cannot hide in both.
 """
 
 from __future__ import annotations

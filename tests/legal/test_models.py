@@ -106,3 +106,57 @@ def test_saving_a_frozen_version_unchanged_is_allowed(frozen_version: Any):
     before = stored(frozen_version)
     frozen_version.save()
     assert stored(frozen_version) == before
+
+
+# --- the status and the record of publication ----------------------------------------------
+def test_a_frozen_version_cannot_be_moved_back_to_draft_or_republished(
+    frozen_version: DocumentVersion,
+):
+    before = stored(frozen_version)
+    for status in {Status.DRAFT, Status.PUBLISHED} - {frozen_version.status}:
+        frozen_version.status = status
+        with pytest.raises(ImmutableVersionError, match="cannot become"):
+            frozen_version.save()
+        assert stored(frozen_version) == before
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [("withdrawn_reason", "A different reason."), ("published_at", None), ("published_by", None)],
+)
+def test_the_record_of_publication_and_withdrawal_is_frozen(
+    withdrawn_version: DocumentVersion, field: str, value: Any
+):
+    withdrawn_version.refresh_from_db()
+    before = stored(withdrawn_version)
+    setattr(withdrawn_version, field, value)
+    with pytest.raises(ImmutableVersionError, match="cannot be edited"):
+        withdrawn_version.save()
+    assert stored(withdrawn_version) == before
+
+
+def test_bulk_updates_and_deletes_cannot_reach_a_version_out_of_draft(
+    frozen_version: DocumentVersion,
+):
+    before = stored(frozen_version)
+    rows = DocumentVersion.objects.filter(pk=frozen_version.pk)
+    with pytest.raises(ImmutableVersionError, match="in bulk"):
+        rows.update(body="Rewritten behind the services' back.")
+    with pytest.raises(ImmutableVersionError, match="in bulk"):
+        rows.delete()
+    assert stored(frozen_version) == before
+
+
+def test_bulk_changes_to_drafts_still_work(draft_version: DocumentVersion):
+    DocumentVersion.objects.filter(pk=draft_version.pk).update(title="Bulk retitled")
+    assert stored(draft_version)["title"] == "Bulk retitled"
+
+
+def test_a_stale_copy_that_still_says_draft_cannot_delete_a_published_version(
+    published_version: DocumentVersion,
+):
+    stale = DocumentVersion.objects.get(pk=published_version.pk)
+    stale.status = Status.DRAFT  # as an object loaded before publication would say
+    with pytest.raises(ImmutableVersionError, match="cannot be deleted"):
+        stale.delete()
+    assert DocumentVersion.objects.filter(pk=published_version.pk).exists()

@@ -146,3 +146,11 @@ def test_a_trial_not_signed_off_has_no_public_status_anywhere(
     assert trial.reference not in _csv_rows(client)
     assert trial.reference not in _json_rows(client)
     assert trial.reference not in _feed(client)
+
+
+def test_the_open_data_schema_lists_exactly_the_public_statuses():
+    from django.conf import settings
+
+    schema = json.loads((settings.BASE_DIR / "docs" / "open-data-schema.json").read_text())
+    row = schema["$defs"]["deployment"]["properties"]
+    assert row["status"]["enum"] == list(PublicStatus.values)
