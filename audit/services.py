@@ -9,6 +9,8 @@ from typing import Any
 
 from django.db import connection, models, transaction
 
+from core.types import User
+
 from .models import GENESIS_HASH, AuditEvent
 
 # Any fixed 64-bit number: the advisory lock that serialises appends on PostgreSQL.
@@ -22,7 +24,7 @@ def _plain(details: dict[str, Any] | None) -> dict[str, Any]:
 
 def audit_record(
     *,
-    actor: Any,
+    actor: User | str | None,
     action: str,
     obj: models.Model | None = None,
     details: dict[str, Any] | None = None,
@@ -35,11 +37,13 @@ def audit_record(
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_ID])
         head = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
-        is_user = actor is not None and getattr(actor, "pk", None) is not None
+        # A person, or a named part of the system ("engine", "gate", a command's name).
+        person = actor if isinstance(actor, User) and actor.pk is not None else None
+        label = person.get_username() if person is not None else (str(actor or "") or "system")
         event = AuditEvent(
             at=datetime.now(UTC),
-            actor=actor if is_user else None,
-            actor_label=actor.get_username() if is_user else (actor or "system"),
+            actor=person,
+            actor_label=label,
             action=action,
             object_type=obj._meta.label_lower if obj is not None else "",
             object_id=str(obj.pk) if obj is not None else "",

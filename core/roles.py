@@ -7,9 +7,17 @@ deployment) are django-guardian permissions granted by the services that create 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.db import models
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from .types import User
+
+    # Anyone a page may be showing: a member of staff, or a visitor who has not signed in.
+    Person = User | AnonymousUser
 
 
 class Role(models.TextChoices):
@@ -39,7 +47,7 @@ ROLE_DUTIES: dict[Role, str] = {
 }
 
 
-def roles_of(user: Any) -> frozenset[Role]:
+def roles_of(user: Person | None) -> frozenset[Role]:
     """The roles a user holds, cached on the user object for the request."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return frozenset()
@@ -47,11 +55,11 @@ def roles_of(user: Any) -> frozenset[Role]:
     if cached is None:
         names = set(user.groups.values_list("name", flat=True))
         cached = frozenset(r for r in Role if r.value in names)
-        user._oversight_roles = cached
+        user._oversight_roles = cached  # type: ignore[attr-defined]
     return cached
 
 
-def has_role(user: Any, role: Role) -> bool:
+def has_role(user: Person | None, role: Role) -> bool:
     return role in roles_of(user)
 
 

@@ -29,6 +29,7 @@ from django.db import transaction
 
 from audit.services import audit_record
 from core.errors import MalformedFile
+from core.types import User
 from deployments.models import Area
 from deployments.services import areas_upsert
 
@@ -190,7 +191,9 @@ def _chunks(items: list[Any], size: int = 500) -> Iterable[list[Any]]:
 
 
 @transaction.atomic
-def area_demographics_import(*, data: bytes, source: str, by: Any = None) -> ImportSummary:
+def area_demographics_import(
+    *, data: bytes, source: str, by: User | str | None = None
+) -> ImportSummary:
     """Import a census file: create or update each area and replace its group counts.
 
     All or nothing: the file is checked in full first and written in one transaction. Areas
@@ -233,7 +236,7 @@ def area_demographics_import(*, data: bytes, source: str, by: Any = None) -> Imp
     return summary
 
 
-def area_demographics_import_default(*, by: Any = None) -> ImportSummary:
+def area_demographics_import_default(*, by: User | str | None = None) -> ImportSummary:
     """Load the shipped Census 2021 figures for London's boroughs (safe to run again)."""
     return area_demographics_import(
         data=DEFAULT_CENSUS_CSV.read_bytes(), source=DEFAULT_CENSUS_CSV.name, by=by
