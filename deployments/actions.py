@@ -41,10 +41,10 @@ def _no_form_arguments(deployment: Deployment) -> dict[str, Any]:
 class Action:
     name: str
     title: str
-    check: Callable[[Deployment, Any], None]
+    check: Callable[[Deployment, User], None]
     form_class: type[forms.BaseForm] | None
     # Runs the service with the form's cleaned data; None for an action with a page of its own.
-    run: Callable[[Deployment, Any, dict[str, Any]], Any] | None
+    run: Callable[[Deployment, User, dict[str, Any]], Any] | None
     done: str
     form_arguments: Callable[[Deployment], dict[str, Any]] = field(default=_no_form_arguments)
 

@@ -55,7 +55,6 @@ SHORT_NAMES: dict[str, str] = {
 }
 BETTER_SITES_SHOWN = 5
 GROUPS: tuple[Group, ...] = tuple(Group(g.value, g.label, SHORT_NAMES[g]) for g in EthnicGroup)
-_EPSILON = EPSILON
 
 
 def _exposure(
@@ -330,7 +329,7 @@ def _better_sites(
         if worst is None or worst.ratio is None:
             continue
         reduction = worst_after - worst.ratio
-        if reduction <= _EPSILON:
+        if reduction <= EPSILON:
             continue
         flags, _ = flags_for(before_exposure, moved, limit)
         better.append(
