@@ -310,7 +310,8 @@ def _request(
         f"{site.footfall_per_hour:,} an hour; the borough's population mix was compared with "
         "London's before choosing it.",
         "fairness_justification": "DEMO: the exposure analysis was read before choosing the "
-        "site. The borough's Asian, Black, Mixed, White and Other residents were compared with "
+        "site. The borough's Asian, Black, Mixed, White and Other ethnic group residents were "
+        "compared with "
         "London's; the site is where the reports concentrate, the window is short and the "
         "engagement plan reaches the communities most exposed.",
         "community_engagement_plan": "Leaflets and signs at every entrance; a briefing for the "

@@ -280,6 +280,24 @@ class Deployment(models.Model):
             return self.ends_at - self.starts_at
         return None
 
+    def time_deployed(self, suspensions: list[Suspension], at: datetime) -> timedelta:
+        """How much of the window had passed by `at` outside any suspension: the time the
+        deployment was authorised to run. `duration` is the time planned."""
+        if self.starts_at is None or self.ends_at is None:
+            return timedelta(0)
+        start, end = self.starts_at, min(self.ends_at, at)
+        if end <= start:
+            return timedelta(0)
+        stopped = timedelta(0)
+        covered_to = start
+        for suspension in sorted(suspensions, key=lambda s: s.suspended_at):
+            begins = max(suspension.suspended_at, covered_to)
+            ends = min(suspension.lifted_at or end, end)
+            if ends > begins:
+                stopped += ends - begins
+                covered_to = ends
+        return end - start - stopped
+
     @property
     def duration_display(self) -> str:
         """The window's length as people say it: "6 hours", "2 hours 30 minutes"."""

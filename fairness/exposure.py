@@ -51,7 +51,7 @@ SHORT_NAMES: dict[str, str] = {
     EthnicGroup.BLACK: "Black",
     EthnicGroup.MIXED: "Mixed",
     EthnicGroup.WHITE: "White",
-    EthnicGroup.OTHER: "Other",
+    EthnicGroup.OTHER: "Other ethnic group",
 }
 BETTER_SITES_SHOWN = 5
 GROUPS: tuple[Group, ...] = tuple(Group(g.value, g.label, SHORT_NAMES[g]) for g in EthnicGroup)

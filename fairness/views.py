@@ -151,8 +151,10 @@ def fairness(request: HttpRequest) -> HttpResponse:
         "limit": limit,
         "source": _source(),
         "now": now,
-        "evaluation": published_evaluation(),
+        "evaluation": (evaluation := published_evaluation()),
     }
+    if evaluation is not None:
+        context["parity_within_to"], context["parity_next"] = evaluation.parity_summary()
     if reference is not None:
         current = portfolio(at=now, reference=reference)
         context.update(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -280,3 +281,49 @@ class EngineEvaluation(models.Model):
 
     def __str__(self) -> str:
         return f"Engine evaluation {self.pk} ({self.created_at:%d %b %Y})"
+
+    def parity_evidence(self) -> list[ParityEvidence]:
+        """Per threshold, what the 95% intervals let anyone say about the worst-to-best false
+        match ratio against the limit: within it, beyond it, or too few photographs to tell.
+
+        "Within" needs every group's upper bound within the limit of every group's lower bound;
+        "beyond" needs some group's lower bound beyond the limit of another's upper bound. The
+        point estimates alone (`parity_threshold`) can say neither when the intervals are wide.
+        """
+        limit = float(self.results.get("parity_ratio_limit") or 1.0)
+        evidence = []
+        for row in self.results.get("by_threshold", []):
+            measured = [g for g in row.get("groups", []) if g.get("fmr") is not None]
+            if len(measured) < 2:
+                evidence.append(ParityEvidence(float(row["threshold"]), "unknown", 0.0, 1.0))
+                continue
+            lows = [float(g["fmr_low"]) for g in measured]
+            highs = [float(g["fmr_high"]) for g in measured]
+            if max(highs) <= limit * min(lows):
+                verdict = "within"
+            elif max(lows) > limit * min(highs):
+                verdict = "beyond"
+            else:
+                verdict = "unknown"
+            evidence.append(ParityEvidence(float(row["threshold"]), verdict, min(lows), max(highs)))
+        return evidence
+
+    def parity_summary(self) -> tuple[float | None, ParityEvidence | None]:
+        """The largest threshold up to which the evidence shows parity (None if none), and
+        the first threshold after it where it does not, with its verdict."""
+        within_to = None
+        for evidence in self.parity_evidence():
+            if evidence.verdict != "within":
+                return within_to, evidence
+            within_to = evidence.threshold
+        return within_to, None
+
+
+@dataclass(frozen=True)
+class ParityEvidence:
+    """One threshold's verdict on group parity, with the range the groups' intervals span."""
+
+    threshold: float
+    verdict: str  # "within", "beyond" or "unknown" (too few photographs to tell)
+    low: float
+    high: float

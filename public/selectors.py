@@ -235,7 +235,8 @@ class Totals(AlertRates):
     label: str = ""
     trials: int = 0
     with_results: int = 0
-    hours: float = 0.0
+    hours_planned: float = 0.0
+    hours_deployed: float = 0.0
     faces_seen: int = 0
     true_alerts_confirmed: int = 0
     true_alerts_unconfirmed: int = 0
@@ -247,10 +248,17 @@ class Totals(AlertRates):
     complaints: int = 0
     suspensions: int = 0
 
-    def add(self, trial: Deployment, outcome: Outcome | None) -> None:
+    def add(
+        self,
+        trial: Deployment,
+        outcome: Outcome | None,
+        suspensions: list[Suspension],
+        at: datetime,
+    ) -> None:
         self.trials += 1
         if trial.duration is not None:
-            self.hours += trial.duration.total_seconds() / 3600
+            self.hours_planned += trial.duration.total_seconds() / 3600
+        self.hours_deployed += trial.time_deployed(suspensions, at).total_seconds() / 3600
         if outcome is None:
             return
         self.with_results += 1
@@ -269,6 +277,7 @@ class AnnualReport:
     suspensions: list[dict[str, Any]]
     questions: dict[str, int]
     years: list[int]
+    as_of: datetime
 
 
 def report_years() -> list[int]:
@@ -281,46 +290,50 @@ def report_years() -> list[int]:
     return [d.year for d in dates]
 
 
-def annual_report(year: int) -> AnnualReport | None:
-    """Figures for the trials that started in `year` (London time). Four queries."""
+def annual_report(year: int, at: datetime | None = None) -> AnnualReport | None:
+    """Figures for the trials that started in `year` (London time), with hours deployed
+    counted to `at` (now). Four queries."""
+    at = at or timezone.now()
     trials = list(public_trials().filter(starts_at__year=year).order_by("starts_at", "id"))
     if not trials:
         return None
+    stops = list(
+        Suspension.objects.filter(deployment__in=[t.pk for t in trials]).order_by("suspended_at")
+    )
+    stops_of: dict[int, list[Suspension]] = {}
+    for stop in stops:
+        stops_of.setdefault(stop.deployment_id, []).append(stop)
     totals = Totals(label=str(year))
     by_use_case: dict[str, Totals] = {}
     by_borough: dict[str, Totals] = {}
     outcomes: dict[int, Outcome | None] = {}
+    suspensions: list[dict[str, Any]] = []
     for trial in trials:
         outcome = public_outcome(trial)
         outcomes[trial.pk] = outcome
         use_case = str(trial.use_case) if trial.use_case else "No use case"
         borough = trial.site.area.name if trial.site else "No site"
+        trial_stops = stops_of.get(trial.pk, [])
         for group in (
             totals,
             by_use_case.setdefault(use_case, Totals(label=use_case)),
             by_borough.setdefault(borough, Totals(label=borough)),
         ):
-            group.add(trial, outcome)
-    suspensions: list[dict[str, Any]] = [
-        dict(row)
-        for row in Suspension.objects.filter(deployment__in=[t.pk for t in trials])
-        .order_by("suspended_at")
-        .values(
-            "deployment__reference",
-            "deployment__site__name",
-            "deployment__site__area__name",
-            "reason",
-            "suspended_at",
-            "lifted_at",
-            "lift_reason",
-        )
-    ]
-    by_reference = {t.reference: t for t in trials}
-    for suspension in suspensions:
-        trial = by_reference[suspension["deployment__reference"]]
-        totals.suspensions += 1
-        by_use_case[str(trial.use_case) if trial.use_case else "No use case"].suspensions += 1
-        by_borough[trial.site.area.name if trial.site else "No site"].suspensions += 1
+            group.add(trial, outcome, trial_stops, at)
+            group.suspensions += len(trial_stops)
+        suspensions += [
+            {
+                "deployment__reference": trial.reference,
+                "deployment__site__name": trial.site.name if trial.site else "",
+                "deployment__site__area__name": trial.site.area.name if trial.site else "",
+                "reason": stop.reason,
+                "suspended_at": stop.suspended_at,
+                "lifted_at": stop.lifted_at,
+                "lift_reason": stop.lift_reason,
+            }
+            for stop in trial_stops
+        ]
+    suspensions.sort(key=lambda row: row["suspended_at"])
     questions = PublicQuestion.objects.filter(deployment__in=[t.pk for t in trials]).aggregate(
         asked=Count("id"),
         published=Count("id", filter=Q(status=PublicQuestion.Status.PUBLISHED)),
@@ -337,6 +350,7 @@ def annual_report(year: int) -> AnnualReport | None:
         suspensions=suspensions,
         questions=questions,
         years=report_years(),
+        as_of=at,
     )
 
 

@@ -18,7 +18,8 @@ from tests import factories
 
 # Names every group, as a justification that addresses any flag must.
 JUSTIFICATION = (
-    "The Asian, Black, Mixed, White and Other residents of the borough were compared with "
+    "The Asian, Black, Mixed, White and Other ethnic group residents of the borough were "
+    "compared with "
     "London's; the intelligence places the people sought here."
 )
 GROUP_COLUMNS = ("asian", "black", "mixed", "white", "other")

@@ -94,7 +94,7 @@ def test_a_proposal_taking_a_group_over_the_limit_is_flagged(census, actors, doc
 
     assert analysis.is_flagged
     assert analysis.flagged_groups == ["other"]
-    assert "Other residents would be scanned at 2.13 times" in analysis.flags[0]
+    assert "Other ethnic group residents would be scanned at 2.13 times" in analysis.flags[0]
 
 
 def test_a_proposal_that_makes_the_worst_ratio_worse_is_flagged_under_the_limit(

@@ -29,7 +29,7 @@ def test_a_flagged_request_cannot_be_submitted_without_a_justification(census, a
 
     messages = refused.value.problems["fairness_justification"]
     assert "The exposure analysis flags this site" in messages[0]
-    assert "Other residents would be scanned at 2.13 times" in messages[0]
+    assert "Other ethnic group residents would be scanned at 2.13 times" in messages[0]
     draft.refresh_from_db()
     assert draft.state == State.DRAFT
 
@@ -41,7 +41,7 @@ def test_a_justification_must_name_the_groups_the_flag_is_about(census, actors, 
         ds.deployment_submit(deployment=draft, by=actors.planner)
 
     assert (
-        "say what it means for Other residents"
+        "say what it means for Other ethnic group residents"
         in (refused.value.problems["fairness_justification"][0])
     )
 
@@ -51,7 +51,8 @@ def test_a_flagged_request_with_a_justification_that_addresses_the_flag_is_submi
 ):
     draft = flagged_draft(
         actors,
-        fairness_justification="Other residents are over-represented around Oxford Circus; "
+        fairness_justification="Other ethnic group residents are over-represented around "
+        "Oxford Circus; "
         "the deployment is four hours and the engagement plan reaches those communities.",
     )
 
