@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
+from .force import force_details
 from .roles import roles_of
 
 
 def roles(request: HttpRequest) -> dict[str, object]:
     user = getattr(request, "user", None)
     return {"user_roles": roles_of(user) if user is not None else frozenset()}
+
+
+def force(request: HttpRequest) -> dict[str, object]:
+    return {"force": force_details()}

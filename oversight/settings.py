@@ -97,6 +97,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "core.context_processors.roles",
+                "core.context_processors.force",
             ],
         },
     },
@@ -217,6 +218,34 @@ LOGGING = {
     # who match no one must not reach a log, whatever LOG_LEVEL says (matching/, privacy).
     "loggers": {"PIL": {"level": "INFO"}},
 }
+
+# --- The force: the data controller, named in every page's and every PDF's footer. ----------
+# The defaults are examples for the demo; `manage.py check --deploy` warns while any is left.
+OVERSIGHT_FORCE_EXAMPLES = {
+    "OVERSIGHT_FORCE_NAME": "Example Police Force",
+    "OVERSIGHT_FORCE_ADDRESS": "1 Example Street, London SW1A 0AA",
+    "OVERSIGHT_FORCE_DPO_EMAIL": "data.protection@example.police.uk",
+    "OVERSIGHT_FORCE_COMPLAINTS_URL": "https://www.example.police.uk/complaints/",
+    # Where to report a problem with the accessibility of these pages.
+    "OVERSIGHT_FORCE_ACCESSIBILITY_EMAIL": "accessibility@example.police.uk",
+}
+OVERSIGHT_FORCE_NAME = (
+    env("OVERSIGHT_FORCE_NAME") or OVERSIGHT_FORCE_EXAMPLES["OVERSIGHT_FORCE_NAME"]
+)
+OVERSIGHT_FORCE_ADDRESS = (
+    env("OVERSIGHT_FORCE_ADDRESS") or OVERSIGHT_FORCE_EXAMPLES["OVERSIGHT_FORCE_ADDRESS"]
+)
+OVERSIGHT_FORCE_DPO_EMAIL = (
+    env("OVERSIGHT_FORCE_DPO_EMAIL") or OVERSIGHT_FORCE_EXAMPLES["OVERSIGHT_FORCE_DPO_EMAIL"]
+)
+OVERSIGHT_FORCE_COMPLAINTS_URL = (
+    env("OVERSIGHT_FORCE_COMPLAINTS_URL")
+    or OVERSIGHT_FORCE_EXAMPLES["OVERSIGHT_FORCE_COMPLAINTS_URL"]
+)
+OVERSIGHT_FORCE_ACCESSIBILITY_EMAIL = (
+    env("OVERSIGHT_FORCE_ACCESSIBILITY_EMAIL")
+    or OVERSIGHT_FORCE_EXAMPLES["OVERSIGHT_FORCE_ACCESSIBILITY_EMAIL"]
+)
 
 # --- Policy. The force's limits, enforced by the register and the gate. ---------------------
 # Longest deployment the policy allows, in hours.

@@ -392,6 +392,10 @@ def notice_context(notice: Notice) -> dict[str, Any]:
         "outcome": notice.outcome,
         "lead_time": notice_lead_time(notice.trial),
         "max_threshold": settings.OVERSIGHT_MAX_MATCH_THRESHOLD,
+        "rights": {
+            "crop_days": settings.OVERSIGHT_ALERT_CROP_RETENTION_DAYS,
+            "watchlist_hours": settings.OVERSIGHT_WATCHLIST_RETENTION_HOURS,
+        },
     }
     if notice.outcome is not None:
         context["alerts_chart"] = alerts_chart(notice.outcome)

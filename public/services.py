@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from audit.services import audit_record
 from core.errors import DomainError, NotPermitted, PreconditionsFailed, TransitionNotAllowed
+from core.force import force_details
 from core.pdf import render_pdf_from_html
 from core.roles import Role, has_role
 from core.types import User
@@ -196,7 +197,7 @@ def question_remove(*, question: PublicQuestion, by: User, reason: str) -> Publi
 
 # --- PDF reports --------------------------------------------------------------------------
 def _pdf_context() -> dict[str, Any]:
-    return {"pdf": True, "site_url": settings.SITE_URL}
+    return {"pdf": True, "site_url": settings.SITE_URL, "force": force_details()}
 
 
 def _report_html(kind: str, key: str) -> str | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
@@ -153,6 +154,23 @@ def annual_report_pdf(request: HttpRequest, year: int) -> HttpResponseBase:
     if pdf is None:
         raise Http404(f"No trial was published for {year}.")
     return _pdf_response(pdf, f"oversight-annual-report-{year}.pdf")
+
+
+@require_GET
+def privacy(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "public/privacy.html",
+        {
+            "crop_days": settings.OVERSIGHT_ALERT_CROP_RETENTION_DAYS,
+            "watchlist_hours": settings.OVERSIGHT_WATCHLIST_RETENTION_HOURS,
+        },
+    )
+
+
+@require_GET
+def accessibility(request: HttpRequest) -> HttpResponse:
+    return render(request, "public/accessibility.html")
 
 
 @require_GET
