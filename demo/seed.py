@@ -278,6 +278,9 @@ def seed_places() -> None:
                 "latitude": Decimal(lat),
                 "longitude": Decimal(lon),
                 "footfall_per_hour": footfall,
+                "description": f"DEMO: the camera van parks at the kerb at {name}, its two "
+                "cameras facing people walking towards it. Signs saying that live facial "
+                "recognition is in use stand at each approach, 50 metres before the cameras.",
             },
         )
         if created:

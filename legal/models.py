@@ -236,7 +236,8 @@ class UseCase(models.Model):
         ordering = ["clause"]
 
     def __str__(self) -> str:
-        return f"{self.clause} {self.title}"
+        # Plain words first, the clause after: "Crime hotspot (use case 2.3(a))".
+        return f"{self.title} (use case {self.clause})"
 
     def allowed_category_labels(self) -> list[str]:
         labels = dict(WatchlistCategory.choices)

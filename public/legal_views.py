@@ -44,6 +44,16 @@ def public_document(request: HttpRequest, kind: str) -> HttpResponse:
     )
 
 
+def public_version_text(request: HttpRequest, kind: str, number: int) -> HttpResponse:
+    """A public version's text exactly as fingerprinted: its SHA-256 is the file's."""
+    version = get_object_or_404(
+        DocumentVersion, document__kind=kind, number=number, status__in=_PUBLIC_STATUSES
+    )
+    response = HttpResponse(version.body.encode("utf-8"), content_type="text/plain; charset=utf-8")
+    response["Content-Disposition"] = f'inline; filename="{kind}-v{number}.txt"'
+    return response
+
+
 def public_version(request: HttpRequest, kind: str, number: int) -> HttpResponse:
     """One version's full text, and a diff against an earlier version (`?against=N`)."""
     public = DocumentVersion.objects.select_related("document").filter(

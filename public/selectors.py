@@ -382,6 +382,23 @@ def notice_lead_time(trial: Deployment) -> timedelta | None:
 
 
 # --- page and PDF contexts ----------------------------------------------------------------
+def _where(trial: Deployment) -> dict[str, Any] | None:
+    """The locator map and the OpenStreetMap link for the trial's site."""
+    from .locator import ATTRIBUTION, locator_map, openstreetmap_url
+
+    site = trial.site
+    if site is None or site.latitude is None or site.longitude is None:
+        return None
+    latitude, longitude = float(site.latitude), float(site.longitude)
+    return {
+        "map": locator_map(
+            latitude=latitude, longitude=longitude, area_code=site.area.code, place=site.name
+        ),
+        "osm_url": openstreetmap_url(latitude, longitude),
+        "attribution": ATTRIBUTION,
+    }
+
+
 def notice_context(notice: Notice) -> dict[str, Any]:
     """What the notice page and the trial report PDF render (the same includes)."""
     from .charts import alerts_chart, faces_chart
@@ -392,6 +409,7 @@ def notice_context(notice: Notice) -> dict[str, Any]:
         "outcome": notice.outcome,
         "lead_time": notice_lead_time(notice.trial),
         "max_threshold": settings.OVERSIGHT_MAX_MATCH_THRESHOLD,
+        "where": _where(notice.trial),
         "rights": {
             "crop_days": settings.OVERSIGHT_ALERT_CROP_RETENTION_DAYS,
             "watchlist_hours": settings.OVERSIGHT_WATCHLIST_RETENTION_HOURS,

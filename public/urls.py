@@ -24,6 +24,11 @@ public_urlpatterns = [
     path("legal/", legal_views.public_index, name="legal_index"),
     path("legal/<slug:kind>/", legal_views.public_document, name="legal_document"),
     path("legal/<slug:kind>/v<int:number>/", legal_views.public_version, name="legal_version"),
+    path(
+        "legal/<slug:kind>/v<int:number>/text.txt",
+        legal_views.public_version_text,
+        name="legal_version_text",
+    ),
 ]
 
 staff_urlpatterns = [

@@ -135,7 +135,7 @@ def test_results_show_the_record_columns_rates_charts_and_pdf_link(
     # 1 false alert in 21,400 faces and in 5 alerts.
     assert "False alert rate, per face seen" in html and "0.0047%" in html
     assert "False alert rate, per alert" in html and "20%" in html
-    assert html.count("<svg") == 2
+    assert html.count("<svg") == 3  # two charts and the locator map
     assert "Alerts by kind and outcome" in html
     assert reverse("public:trial_report_pdf", args=[reported_trial.reference]) in html
 
