@@ -16,6 +16,18 @@ public_urlpatterns = [
     path("reports/<int:year>/report.pdf", views.annual_report_pdf, name="annual_report_pdf"),
     path("privacy/", views.privacy, name="privacy"),
     path("accessibility/", views.accessibility, name="accessibility"),
+    path("algorithmic-transparency/", views.transparency_record, name="transparency"),
+    path(
+        "open-data/algorithmic-transparency.json",
+        views.transparency_json,
+        name="transparency_json",
+    ),
+    path("open-data/ai-act-registration.json", views.ai_act_json, name="ai_act_json"),
+    path(
+        "open-data/schemas/<slug:name>.schema.json",
+        views.transparency_schema,
+        name="transparency_schema",
+    ),
     path("open-data/", views.open_data_index, name="open_data"),
     path("open-data/deployments.csv", views.open_data_csv, name="open_data_csv"),
     path("open-data/deployments.json", views.open_data_json, name="open_data_json"),

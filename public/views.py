@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from core.errors import PreconditionsFailed
 
-from . import opendata, services
+from . import opendata, services, transparency
 from .forms import QuestionForm, TrialFilterForm
 from .models import ReportPdf
 from .selectors import (
@@ -171,6 +171,37 @@ def privacy(request: HttpRequest) -> HttpResponse:
 @require_GET
 def accessibility(request: HttpRequest) -> HttpResponse:
     return render(request, "public/accessibility.html")
+
+
+@require_GET
+def transparency_record(request: HttpRequest) -> HttpResponse:
+    return render(request, "public/transparency.html", {"record": transparency.atrs_record()})
+
+
+def _json(
+    request: HttpRequest, body: bytes, content_type: str = "application/json"
+) -> HttpResponse:
+    return opendata.conditional_response(
+        request, body=body, content_type=content_type, last_modified=None
+    )
+
+
+@require_GET
+def transparency_json(request: HttpRequest) -> HttpResponse:
+    return _json(request, transparency.as_json(transparency.atrs_record()))
+
+
+@require_GET
+def ai_act_json(request: HttpRequest) -> HttpResponse:
+    return _json(request, transparency.as_json(transparency.ai_act_registration()))
+
+
+@require_GET
+def transparency_schema(request: HttpRequest, name: str) -> HttpResponse:
+    path = transparency.SCHEMA_FILES.get(name)
+    if path is None:
+        raise Http404("There is no schema of that name.")
+    return _json(request, path.read_bytes(), "application/schema+json")
 
 
 @require_GET
