@@ -187,6 +187,8 @@ class Deployment(models.Model):
     pinned_documents = models.ManyToManyField(DocumentVersion, blank=True, related_name="pinned_by")
     # Frozen at sign-off by the engine (SHA-256 over the watchlist's entries and encodings).
     watchlist_fingerprint = models.CharField(max_length=64, blank=True)
+    # How many people the watchlist held when the chair signed off: published beside the cap.
+    watchlist_size_at_sign_off = models.PositiveIntegerField(null=True, blank=True)
     approved_threshold = models.DecimalField(max_digits=4, decimal_places=3, null=True, blank=True)
     notice_published_at = models.DateTimeField(null=True, blank=True)
     suspended_at = models.DateTimeField(null=True, blank=True)

@@ -59,7 +59,7 @@ EDITABLE_FIELDS = (
     "expected_faces",
 )
 # Fields the apps built on the register may fill at sign-off, through `hooks.sign_off_pins`.
-PINNED_AT_SIGN_OFF = ("watchlist_fingerprint",)
+PINNED_AT_SIGN_OFF = ("watchlist_fingerprint", "watchlist_size_at_sign_off")
 WITHDRAWABLE = (State.DRAFT, State.SUBMITTED, State.RETURNED, State.AUTHORISED)
 SUSPENDABLE = (State.SUBMITTED, State.RETURNED, State.AUTHORISED, State.APPROVED)
 

@@ -113,6 +113,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("use_case_clause", lambda t, o, at: t.use_case.clause if t.use_case else None),
     Column("use_case_title", lambda t, o, at: t.use_case.title if t.use_case else None),
     Column("watchlist_categories", lambda t, o, at: list(t.watchlist_categories)),
+    Column("watchlist_size", lambda t, o, at: t.watchlist_size_at_sign_off),
     Column("watchlist_size_cap", lambda t, o, at: t.watchlist_size_cap),
     Column("min_threshold_setting", lambda t, o, at: _number(t.approved_threshold)),
     Column("notice_published_at", lambda t, o, at: _iso(t.notice_published_at)),

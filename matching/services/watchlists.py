@@ -287,7 +287,7 @@ def watchlist_entry_remove(*, entry: WatchlistEntry, by: User, reason: str) -> W
     return locked
 
 
-def watchlist_pin_at_sign_off(*, deployment: Deployment, by: User) -> dict[str, str]:
+def watchlist_pin_at_sign_off(*, deployment: Deployment, by: User) -> dict[str, str | int]:
     """What sign-off pins of the watchlist, inside the chair's sign-off transaction.
 
     Refuses an empty watchlist, one still enrolling, one over its cap or holding a category the
@@ -325,4 +325,7 @@ def watchlist_pin_at_sign_off(*, deployment: Deployment, by: User) -> dict[str, 
             f"The watchlist holds people in categories the use case does not allow ({labels}). "
             "The planner must remove them before sign-off."
         )
-    return {"watchlist_fingerprint": watchlist_fingerprint(deployment=deployment)}
+    return {
+        "watchlist_fingerprint": watchlist_fingerprint(deployment=deployment),
+        "watchlist_size_at_sign_off": enrolled,
+    }

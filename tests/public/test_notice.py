@@ -49,7 +49,7 @@ def test_notice_says_where_when_why_and_under_which_documents(
             assert version.get_absolute_url() in html
             assert version.sha256 in html
     assert "Wanted by the courts" in html
-    assert "At most 100 people" in html
+    assert "1 person when the panel's chair signed it off, of at most 100" in html
     assert str(trial.approved_threshold) in html
     assert trial.community_engagement_plan in html
     assert "Approved." in html  # the panel's statement

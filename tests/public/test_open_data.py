@@ -115,7 +115,11 @@ def test_open_data_matches_the_notice_pages(client: Any, trials: Any):
         assert obj["site_name"] in html and obj["borough"] in html and obj["area_code"] in html
         assert obj["use_case_clause"] in html
         assert f"{obj['min_threshold_setting']:.3f}" in html
-        assert f"At most {obj['watchlist_size_cap']:,} people" in html
+        assert f"of at most {obj['watchlist_size_cap']:,}" in html
+        assert (
+            f"{obj['watchlist_size']:,} {'person' if obj['watchlist_size'] == 1 else 'people'} when"
+            in html
+        )
         assert str(obj["latitude"]) in html
         if obj["faces_seen"] is not None:
             for column in ("faces_seen", "total_alerts", "true_alerts_confirmed", "outcome_arrest"):
