@@ -153,6 +153,12 @@ def _last_modified(trial: Deployment, outcome: Any, at: datetime) -> datetime:
     return max(moments)
 
 
+def row(trial: Deployment, at: datetime) -> dict[str, Any]:
+    """One trial's open-data columns: the CSV's, the JSON's and the record table's."""
+    outcome = public_outcome(trial)
+    return {c.name: c.get(trial, outcome, at) for c in COLUMNS}
+
+
 def export_rows(*, at: datetime | None = None) -> Export:
     """Every published trial as a dict of the open-data columns: one query."""
     at = at or timezone.now()
@@ -160,7 +166,7 @@ def export_rows(*, at: datetime | None = None) -> Export:
     last_modified: datetime | None = None
     for trial in public_trials().order_by("id"):
         outcome = public_outcome(trial)
-        rows.append({c.name: c.get(trial, outcome, at) for c in COLUMNS})
+        rows.append(row(trial, at))
         changed = _last_modified(trial, outcome, at)
         last_modified = changed if last_modified is None else max(last_modified, changed)
     return Export(rows=rows, last_modified=last_modified)
@@ -230,3 +236,23 @@ def conditional_response(
 
 def schema_bytes() -> bytes:
     return SCHEMA_PATH.read_bytes()
+
+
+# The record table on /trials/table/: the columns the Metropolitan Police publishes per
+# deployment, by their open-data names, with the heading each has on the page.
+RECORD_TABLE_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("date", "Date"),
+    ("starts_at", "Start"),
+    ("ends_at", "Finish"),
+    ("site_name", "Place"),
+    ("borough", "Borough"),
+    ("use_case_title", "Use case"),
+    ("watchlist_size", "Watchlist size"),
+    ("faces_seen", "Faces seen"),
+    ("total_alerts", "Alerts"),
+    ("true_alerts_confirmed", "True alerts, confirmed"),
+    ("true_alerts_unconfirmed", "True alerts, unconfirmed"),
+    ("false_alerts_confirmed", "False alerts, confirmed"),
+    ("false_alerts_unconfirmed", "False alerts, unconfirmed"),
+    ("outcome_arrest", "Arrests"),
+)

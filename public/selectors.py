@@ -130,7 +130,7 @@ def filter_choices() -> dict[str, list[tuple[str, str]]]:
     )
     return {
         "boroughs": list(boroughs),
-        "use_cases": [(clause, f"{clause} {title}") for clause, title in use_cases],
+        "use_cases": [(clause, f"{title} (use case {clause})") for clause, title in use_cases],
         "statuses": list(PublicStatus.choices),
     }
 

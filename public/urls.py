@@ -9,6 +9,7 @@ from .feeds import TrialsFeed
 public_urlpatterns = [
     path("", views.home, name="home"),
     path("trials/", views.trial_list, name="trial_list"),
+    path("trials/table/", views.trial_record_table, name="trial_record_table"),
     path("trials/<str:reference>/", views.trial_detail, name="trial_detail"),
     path("trials/<str:reference>/report.pdf", views.trial_report_pdf, name="trial_report_pdf"),
     path("reports/", views.annual_report_index, name="annual_report_index"),

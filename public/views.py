@@ -15,6 +15,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from core.errors import PreconditionsFailed
@@ -54,6 +55,29 @@ def trial_list(request: HttpRequest) -> HttpResponse:
         request,
         "public/trial_list.html",
         {"form": form, "filters": filters, "page": page, "query": query.urlencode()},
+    )
+
+
+@require_GET
+def trial_record_table(request: HttpRequest) -> HttpResponse:
+    """The published record as one table, with the open data's columns, filterable."""
+    form = TrialFilterForm(request.GET or None, choices=filter_choices())
+    filters = form.filters() if form.is_bound else TrialFilters()
+    page = trial_page(filters=filters, page=request.GET.get("page"))
+    at = timezone.now()
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "public/trial_record_table.html",
+        {
+            "form": form,
+            "filters": filters,
+            "page": page,
+            "query": query.urlencode(),
+            "rows": [(trial, opendata.row(trial, at)) for trial in page.object_list],
+            "columns": opendata.RECORD_TABLE_COLUMNS,
+        },
     )
 
 
