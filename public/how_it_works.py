@@ -157,7 +157,7 @@ def lifecycle_moves() -> list[Move]:
 
 # Layout of the diagram: the main line across the top, the detours below it. A state the
 # layout does not know yet (added to the register later) is placed in the next free slot.
-_COL_W, _ROW_H, _BOX_W, _BOX_H, _PAD = 158, 104, 136, 48, 12
+_COL_W, _ROW_H, _BOX_W, _BOX_H, _PAD = 160, 124, 136, 48, 12
 _PLACES: dict[str, tuple[float, int]] = {
     State.RETURNED: (1.5, 1),
     State.SUSPENDED: (3.5, 1),
