@@ -170,18 +170,18 @@ INK, MUTED, MAIN, DETOUR, STOP = "#0b0c0c", "#505a5f", "#1d70b8", "#505a5f", "#b
 def _positions() -> dict[str, tuple[float, float]]:
     states: list[str] = [s.value for s in MAIN_LINE]
     for t in TRANSITIONS:
-        for s in (*t.sources, t.target):
-            if s is not None and s not in states:
-                states.append(s)
-    places: dict[str, tuple[float, int]] = {s: (float(i), 0) for i, s in enumerate(MAIN_LINE)}
+        for state in (*t.sources, t.target):
+            if state is not None and state.value not in states:
+                states.append(state.value)
+    places: dict[str, tuple[float, int]] = {s.value: (float(i), 0) for i, s in enumerate(MAIN_LINE)}
     spare = 0
-    for s in states:
-        if s in places:
+    for name in states:
+        if name in places:
             continue
-        if s in _PLACES:
-            places[s] = _PLACES[s]
+        if name in _PLACES:
+            places[name] = _PLACES[name]
         else:
-            places[s] = (float(spare), 3)
+            places[name] = (float(spare), 3)
             spare += 1
     return {
         s: (_PAD + col * _COL_W + _BOX_W / 2, _PAD + row * _ROW_H + _BOX_H / 2)
@@ -202,14 +202,15 @@ def _edge_end(x: float, y: float, towards_x: float, towards_y: float) -> tuple[f
 
 
 def _edges() -> list[tuple[str, str, Transition]]:
-    edges = []
+    edges: list[tuple[str, str, Transition]] = []
     for t in TRANSITIONS:
         for source in t.sources:
             # Lifting a suspension returns to the state it interrupted: one arrow back to each.
-            targets = [t.target] if t.target is not None else []
-            if t.target is None:
-                targets = [s for u in TRANSITIONS if u.target == source for s in u.sources]
-            edges.extend((source, target, t) for target in targets)
+            if t.target is not None:
+                targets = [t.target.value]
+            else:
+                targets = [s.value for u in TRANSITIONS if u.target == source for s in u.sources]
+            edges.extend((source.value, target, t) for target in targets)
     return edges
 
 
@@ -250,8 +251,7 @@ def lifecycle_svg() -> SafeString:
         main = state in MAIN_LINE
         texts = "".join(
             format_html(
-                '<text x="{}" y="{}" text-anchor="middle" font-size="13" fill="{}"{}>'
-                "{}</text>",
+                '<text x="{}" y="{}" text-anchor="middle" font-size="13" fill="{}"{}>{}</text>',
                 _n(x),
                 _n(y + 5 + (i - (len(lines) - 1) / 2) * 15),
                 INK,

@@ -4,25 +4,36 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('public', '0001_initial'),
+        ("public", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='PolicyRecord',
+            name="PolicyRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(default='current', max_length=20, unique=True)),
-                ('fingerprint', models.CharField(max_length=64)),
-                ('rules', models.JSONField(default=dict)),
-                ('changed_at', models.DateTimeField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.CharField(default="current", max_length=20, unique=True)),
+                ("fingerprint", models.CharField(max_length=64)),
+                ("rules", models.JSONField(default=dict)),
+                ("changed_at", models.DateTimeField()),
             ],
         ),
         migrations.AlterField(
-            model_name='reportpdf',
-            name='kind',
-            field=models.CharField(choices=[('trial', 'Trial report'), ('annual', 'Annual report'), ('how_it_works', 'How the force decides')], max_length=12),
+            model_name="reportpdf",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("trial", "Trial report"),
+                    ("annual", "Annual report"),
+                    ("how_it_works", "How the force decides"),
+                ],
+                max_length=12,
+            ),
         ),
     ]
