@@ -8,6 +8,7 @@ of them changes the page, and is written to the audit trail as a change of polic
 from __future__ import annotations
 
 import re
+import threading
 from datetime import timedelta
 from html import unescape
 from html.parser import HTMLParser
@@ -15,6 +16,7 @@ from io import BytesIO
 from typing import Any
 
 import pytest
+from django.db import connections
 from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
@@ -29,6 +31,7 @@ from public.how_it_works import lifecycle_moves
 from public.models import PolicyRecord, PublicQuestion, ReportPdf
 
 from .. import factories
+from ..conftest import needs_real_services
 from .conftest import approved
 
 pytestmark = pytest.mark.django_db
@@ -321,3 +324,33 @@ def test_the_page_is_navigable_by_headings_labels_and_table_headers(client: Any)
     assert set(structure.labelledby) <= structure.ids
     assert structure.header_cells_without_scope == 0
     assert structure.empty_links == 0
+
+
+# --- two readers at once ------------------------------------------------------------------
+def _at_once(work: Any, times: int = 4) -> None:
+    barrier = threading.Barrier(times)
+
+    def run() -> None:
+        try:
+            barrier.wait(timeout=10)
+            work()
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run) for _ in range(times)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_readers_at_once_record_a_change_of_policy_exactly_once() -> None:
+    needs_real_services(postgres=True)
+    _at_once(ps.policy_record)
+    assert AuditEvent.objects.filter(action="policy.recorded").count() == 1
+    with override_settings(OVERSIGHT_PANEL_QUORUM=3):
+        _at_once(ps.policy_record)
+    assert AuditEvent.objects.filter(action="policy.changed").count() == 1
+    assert PolicyRecord.objects.count() == 1
