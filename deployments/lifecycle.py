@@ -62,16 +62,30 @@ TRANSITIONS: tuple[Transition, ...] = (
     ),
     Transition(
         "return",
-        (State.SUBMITTED, State.AUTHORISED),
+        (State.SUBMITTED,),
         State.RETURNED,
-        "an authorising officer or, once it is authorised, the panel's chair",
+        "an authorising officer",
+        "returns the request to the planner for changes",
+    ),
+    Transition(
+        "return",
+        (State.AUTHORISED,),
+        State.RETURNED,
+        "an authorising officer or the chair of the ethics panel",
         "returns the request to the planner for changes",
     ),
     Transition(
         "reject",
-        (State.SUBMITTED, State.AUTHORISED),
+        (State.SUBMITTED,),
         State.REJECTED,
-        "an authorising officer or, once it is authorised, the panel's chair",
+        "an authorising officer",
+        "rejects the request",
+    ),
+    Transition(
+        "reject",
+        (State.AUTHORISED,),
+        State.REJECTED,
+        "the chair of the ethics panel",
         "rejects the request",
     ),
     Transition(
@@ -93,7 +107,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         SUSPENDABLE,
         State.SUSPENDED,
         "the panel's chair or an authorising officer",
-        "suspends it at any time, which stops the engine at once",
+        "suspends it at any time, which stops the cameras at once",
     ),
     Transition(
         "lift_suspension",

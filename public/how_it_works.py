@@ -52,7 +52,7 @@ def _reference_name() -> str:
 
     code = settings.OVERSIGHT_REFERENCE_AREA_CODE
     area = Area.objects.filter(code=code).values_list("name", flat=True).first()
-    return area or code
+    return area or f"the area with census code {code}"
 
 
 def rules_in_force() -> dict[str, Rule]:
@@ -117,8 +117,9 @@ def rules_in_force() -> dict[str, Rule]:
             settings.OVERSIGHT_REFERENCE_AREA_CODE,
         ),
         "parity_ratio_limit": Rule(
-            "How far apart the engine's false match rates for different groups may be before a "
-            "threshold needs a written justification (worst group against best)",
+            "How far apart the system's false match rates for different groups may be before a "
+            "looser threshold needs a written justification (the worst group's rate against the "
+            "best group's)",
             f"{parity:.2f} times",
             parity,
         ),
@@ -155,14 +156,15 @@ def lifecycle_moves() -> list[Move]:
     return moves
 
 
-# Layout of the diagram: the main line across the top, the detours below it. A state the
+# Layout of the diagram: the main line across the middle, suspension above it, the other
+# detours below. A state the
 # layout does not know yet (added to the register later) is placed in the next free slot.
 _COL_W, _ROW_H, _BOX_W, _BOX_H, _PAD = 160, 124, 136, 48, 12
 _PLACES: dict[str, tuple[float, int]] = {
+    State.SUSPENDED: (3.5, -1),
+    State.WITHDRAWN: (0.0, 1),
     State.RETURNED: (1.5, 1),
-    State.SUSPENDED: (3.5, 1),
-    State.WITHDRAWN: (0.5, 2),
-    State.REJECTED: (2.5, 2),
+    State.REJECTED: (2.75, 1),
 }
 INK, MUTED, MAIN, DETOUR, STOP = "#0b0c0c", "#505a5f", "#1d70b8", "#505a5f", "#b3261e"
 
@@ -181,10 +183,11 @@ def _positions() -> dict[str, tuple[float, float]]:
         if name in _PLACES:
             places[name] = _PLACES[name]
         else:
-            places[name] = (float(spare), 3)
+            places[name] = (float(spare), 2)
             spare += 1
+    top = min(row for _, row in places.values())
     return {
-        s: (_PAD + col * _COL_W + _BOX_W / 2, _PAD + row * _ROW_H + _BOX_H / 2)
+        s: (_PAD + col * _COL_W + _BOX_W / 2, _PAD + (row - top) * _ROW_H + _BOX_H / 2)
         for s, (col, row) in places.items()
     }
 
@@ -402,7 +405,11 @@ def how_it_works_context() -> dict[str, Any]:
         "gate_conditions": conditions,
         "lifecycle_svg": lifecycle_svg(),
         "moves": lifecycle_moves(),
-        "required_parts": list(REQUIRED_FIELDS.values()),
+        # The planner's checklist, with the policy's name spelt out for the public.
+        "required_parts": [
+            part.replace("LFR policy", "live facial recognition policy")
+            for part in REQUIRED_FIELDS.values()
+        ],
         "portfolio": portfolio_exposure(),
         "counts": engagement_counts(),
         "rules_changed_at": record.changed_at,
