@@ -354,3 +354,26 @@ def test_readers_at_once_record_a_change_of_policy_exactly_once() -> None:
         _at_once(ps.policy_record)
     assert AuditEvent.objects.filter(action="policy.changed").count() == 1
     assert PolicyRecord.objects.count() == 1
+
+
+# --- the portfolio --------------------------------------------------------------------------
+def test_the_page_shows_the_portfolio_figures_of_the_fairness_page(
+    client: Any, actors: Any, documents: Any
+) -> None:
+    from fairness.census import area_demographics_import_default
+    from fairness.exposure import portfolio_exposure
+
+    area_demographics_import_default()
+    approved(
+        actors,
+        expected_faces=5000,
+        fairness_justification="The Asian, Black, Mixed, White and Other residents were "
+        "compared with London's.",
+    )
+    words = text_of(page(client))
+    figures = portfolio_exposure()
+    assert figures["deployments"] == 1
+    assert figures["summary"] in words
+    assert "share of London's residents" in words
+    for row in figures["rows"]:
+        assert f"{row['label']} {row['share_scanned']} {row['share_reference']}" in words
