@@ -26,7 +26,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from deployments.lifecycle import CLOSED, MAIN_LINE, TRANSITIONS, Transition
-from deployments.models import Deployment, State
+from deployments.models import Area, Deployment, State
 from deployments.policy import REQUIRED_FIELDS
 from legal.models import UseCase
 from matching.selectors import GateCondition, gate_conditions
@@ -48,8 +48,6 @@ class Rule:
 
 
 def _reference_name() -> str:
-    from deployments.models import Area
-
     code = settings.OVERSIGHT_REFERENCE_AREA_CODE
     area = Area.objects.filter(code=code).values_list("name", flat=True).first()
     return area or f"the area with census code {code}"
