@@ -25,6 +25,7 @@ sample-faces: install
 demo: install sample-faces
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py seed_demo
+	$(PY) manage.py record_policy
 	$(PY) manage.py collectstatic --no-input -v0
 	@echo "Serving http://127.0.0.1:$(PORT)/  (staff sign-in at /staff/login/)"
 	$(PY) manage.py runserver --insecure 127.0.0.1:$(PORT)

@@ -39,7 +39,7 @@ class GateClosed(DomainError):
         self.reason_code = reason_code
 
 
-# The reason codes, in the order the gate asks its questions.
+# The reason codes.
 NOT_APPROVED = "not_approved"
 SUSPENDED = "suspended"
 OUTSIDE_WINDOW = "outside_window"
@@ -47,6 +47,27 @@ NOTICE_TOO_RECENT = "notice_too_recent"
 DOCUMENT_NOT_CURRENT = "document_not_current"
 WATCHLIST_CHANGED = "watchlist_changed"
 THRESHOLD_LOOSENED = "threshold_loosened"
+
+# The gate's list of reasons, in the order it asks its questions: each code with what stops
+# the engine, in plain words for the public. `_decide` refuses only with a code listed here,
+# and /how-it-works/ prints this list (through `matching.selectors.gate_conditions`), so a
+# condition added to the gate appears on the public page. `{placeholders}` are filled from the
+# settings in force there.
+REASONS: dict[str, str] = {
+    SUSPENDED: "The trial has been suspended by the ethics panel's chair or an authorising "
+    "officer.",
+    NOT_APPROVED: "The trial has not been signed off by the chair of the ethics panel, or it has "
+    "been closed.",
+    OUTSIDE_WINDOW: "It is before the start or after the end of the trial's approved time window.",
+    NOTICE_TOO_RECENT: "The trial's public notice has been published for less than "
+    "{notice_lead_time}.",
+    DOCUMENT_NOT_CURRENT: "A legal document the approval relied on has since been withdrawn or "
+    "replaced by a newer version.",
+    WATCHLIST_CHANGED: "The watchlist has changed since the panel approved it: someone was added, "
+    "removed or changed.",
+    THRESHOLD_LOOSENED: "The match threshold is looser than the one the panel approved, or looser "
+    "than the policy's limit of {max_match_threshold}.",
+}
 
 
 @dataclass(frozen=True)
@@ -65,6 +86,9 @@ class _Refusal(Exception):
 
 
 def _refuse(code: str, message: str) -> NoReturn:
+    if code not in REASONS:
+        # Every refusal must be one the public can read about (REASONS, on /how-it-works/).
+        raise ValueError(f"{code!r} is not in the gate's list of reasons (REASONS)")
     raise _Refusal(code, message)
 
 

@@ -193,3 +193,28 @@ def pending_alert_count(user: User) -> int:
         user=user, permission__codename="operate_deployment"
     ).values("content_object")
     return Alert.objects.filter(run__deployment__in=held, verdict="").count()
+
+
+# --- the public explanation -------------------------------------------------------------------
+@dataclass(frozen=True)
+class GateCondition:
+    code: str
+    words: str
+
+
+def gate_conditions() -> list[GateCondition]:
+    """What stops the engine, one line each, from the gate's own list of reasons, in its order.
+
+    The placeholders in the gate's words are filled from the settings in force, so the public
+    page says the numbers the gate enforces.
+    """
+    from django.conf import settings
+
+    from .gate import REASONS  # the gate imports this module: read its list when asked
+
+    lead = settings.OVERSIGHT_NOTICE_LEAD_HOURS
+    values = {
+        "notice_lead_time": f"{lead} hour{'s' if lead != 1 else ''}",
+        "max_match_threshold": settings.OVERSIGHT_MAX_MATCH_THRESHOLD,
+    }
+    return [GateCondition(code, words.format_map(values)) for code, words in REASONS.items()]

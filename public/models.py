@@ -45,6 +45,7 @@ class ReportPdf(models.Model):
     class Kind(models.TextChoices):
         TRIAL = "trial", "Trial report"
         ANNUAL = "annual", "Annual report"
+        HOW_IT_WORKS = "how_it_works", "How the force decides"
 
     kind = models.CharField(max_length=12, choices=Kind.choices)
     # "LFR-2026-0042" or "2026": what the PDF is of.
@@ -61,3 +62,22 @@ class ReportPdf(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.key}"
+
+
+class PolicyRecord(models.Model):
+    """The rules /how-it-works/ describes, as last recorded, and when they last changed.
+
+    One row (`key` "current"). When the rules in force (settings, the gate's reasons, the
+    lifecycle, the use cases) differ from `rules`, `public.services.policy_record` replaces them
+    and writes the change to the audit trail as a change of policy; the history is in the trail.
+    """
+
+    key = models.CharField(max_length=20, unique=True, default="current")
+    # SHA-256 of `rules` in canonical JSON: compared on every read of the page.
+    fingerprint = models.CharField(max_length=64)
+    # {name: {"words": what it is, "value": as the page says it}}
+    rules = models.JSONField(default=dict)
+    changed_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"Rules as of {self.changed_at:%Y-%m-%d %H:%M}"

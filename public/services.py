@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,7 @@ from core.roles import Role, has_role
 from core.types import User
 from deployments.models import Deployment
 
-from .models import PublicQuestion, ReportPdf
+from .models import PolicyRecord, PublicQuestion, ReportPdf
 from .selectors import (
     annual_context,
     annual_report,
@@ -49,6 +50,7 @@ logger = logging.getLogger(__name__)
 QUESTIONS_PER_HOUR = getattr(settings, "OVERSIGHT_QUESTIONS_PER_HOUR", 5)
 TRIAL_TEMPLATE = "pdf/trial_report.html"
 ANNUAL_TEMPLATE = "pdf/annual_report.html"
+HOW_IT_WORKS_TEMPLATE = "pdf/how_it_works.html"
 
 
 class RateLimited(DomainError):
@@ -212,6 +214,10 @@ def _report_html(kind: str, key: str) -> str | None:
         if report is None:
             return None
         return render_to_string(ANNUAL_TEMPLATE, {**annual_context(report), **_pdf_context()})
+    if kind == ReportPdf.Kind.HOW_IT_WORKS:
+        from .how_it_works import how_it_works_context
+
+        return render_to_string(HOW_IT_WORKS_TEMPLATE, {**how_it_works_context(), **_pdf_context()})
     raise ValueError(f"Unknown report kind {kind!r}")
 
 
@@ -322,3 +328,57 @@ def queue_report_refresh(deployment: Deployment) -> None:
 
     pk = deployment.pk
     transaction.on_commit(lambda: refresh_report_pdfs.delay(pk))
+
+
+# --- the rules /how-it-works/ describes ---------------------------------------------------
+POLICY_KEY = "current"
+
+
+def policy_record(*, at: datetime | None = None) -> PolicyRecord:
+    """The rules in force as recorded, recording them first if they changed.
+
+    Called when /how-it-works/ or its PDF is read and by `manage.py record_policy` (run it
+    after a deployment changes the environment). A change is written to the audit trail as a
+    change of policy, naming each rule with its old and new value. The comparison is cheap
+    and lock-free; only a change takes the lock.
+    """
+    from .how_it_works import policy_fingerprint, policy_rules
+
+    rules = policy_rules()
+    fingerprint = policy_fingerprint(rules)
+    stored = PolicyRecord.objects.filter(key=POLICY_KEY).first()
+    if stored is not None and stored.fingerprint == fingerprint:
+        return stored
+    for _attempt in range(2):
+        try:
+            return _policy_store(rules=rules, fingerprint=fingerprint, at=at or timezone.now())
+        except IntegrityError:
+            # Two requests created the first record at once; the loser reads the winner's.
+            continue
+    raise TransitionNotAllowed("Could not record the rules in force; try again.")
+
+
+@transaction.atomic
+def _policy_store(*, rules: dict[str, Any], fingerprint: str, at: datetime) -> PolicyRecord:
+    from .how_it_works import rules_changed
+
+    # Locked, then compared again: of two requests that saw the same change, one records it.
+    stored = PolicyRecord.objects.select_for_update().filter(key=POLICY_KEY).first()
+    if stored is not None and stored.fingerprint == fingerprint:
+        return stored
+    first = stored is None
+    old_rules = {} if stored is None else stored.rules
+    record = stored or PolicyRecord(key=POLICY_KEY)
+    record.rules, record.fingerprint, record.changed_at = rules, fingerprint, at
+    record.save()
+    audit_record(
+        actor="system",
+        action="policy.recorded" if first else "policy.changed",
+        obj=record,
+        details={
+            "fingerprint": fingerprint,
+            "previous_fingerprint": "" if stored is None else stored.fingerprint,
+            "changes": [] if first else rules_changed(old_rules, rules),
+        },
+    )
+    return record

@@ -264,3 +264,19 @@ def open_data_schema(request: HttpRequest) -> HttpResponse:
         content_type="application/schema+json",
         last_modified=None,
     )
+
+
+@require_GET
+def how_it_works(request: HttpRequest) -> HttpResponse:
+    """How the force decides where and when, generated from the rules the register enforces."""
+    from .how_it_works import how_it_works_context
+
+    return render(request, "public/how_it_works.html", how_it_works_context())
+
+
+@require_GET
+def how_it_works_pdf(request: HttpRequest) -> HttpResponseBase:
+    pdf = services.report_pdf_current(kind=ReportPdf.Kind.HOW_IT_WORKS, key=services.POLICY_KEY)
+    if pdf is None:  # pragma: no cover - the explanation is always public
+        raise Http404("The explanation could not be rendered.")
+    return _pdf_response(pdf, "how-the-force-decides.pdf")
