@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('deployments', '0001_initial'),
+        ("deployments", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='deployment',
-            name='watchlist_size_at_sign_off',
+            model_name="deployment",
+            name="watchlist_size_at_sign_off",
             field=models.PositiveIntegerField(blank=True, null=True),
         ),
     ]

@@ -367,8 +367,8 @@ def test_the_page_shows_the_portfolio_figures_of_the_fairness_page(
     approved(
         actors,
         expected_faces=5000,
-        fairness_justification="The Asian, Black, Mixed, White and Other residents were "
-        "compared with London's.",
+        fairness_justification="The Asian, Black, Mixed, White and Other ethnic group residents "
+        "were compared with London's.",
     )
     words = text_of(page(client))
     figures = portfolio_exposure()
