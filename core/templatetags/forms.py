@@ -30,7 +30,7 @@ def described(field: forms.BoundField) -> str:
     elements the field's template renders (`{{ field.auto_id }}_helptext` and `_error`), and an
     invalid field says so (`aria-invalid`). A group of radios or checkboxes is described by its
     fieldset instead, so its inputs carry neither."""
-    attrs: dict[str, str] = {}
+    attrs: dict[str, Any] = {}
     if not is_group(field):
         ids = ([hint_id(field)] if field.help_text else []) + (
             [error_id(field)] if field.errors else []
