@@ -10,3 +10,10 @@ from .roles import roles_of
 def roles(request: HttpRequest) -> dict[str, object]:
     user = getattr(request, "user", None)
     return {"user_roles": roles_of(user) if user is not None else frozenset()}
+
+
+def demo(request: HttpRequest) -> dict[str, object]:
+    """Whether this is the demo (two factors off), for the banner on every page."""
+    from django.conf import settings
+
+    return {"is_demo": getattr(settings, "OVERSIGHT_DEMO", False)}

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.test import Client
 
 from core.roles import Role
 
@@ -231,3 +232,26 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.write_line(f"{nodeid}: worker on {broker}, {len(succeeded)} task(s) done")
         for line in succeeded:
             terminalreporter.write_line(f"    {line[:160]}")
+
+
+class StaffClient(Client):
+    """The test client; `force_login` signs in with both factors, as staff must in production.
+
+    `force_login(user, second_factor=False)` stops after the password, to test what a person
+    without a verified second factor can reach.
+    """
+
+    def force_login(self, user: Any, backend: str | None = None, second_factor: bool = True) -> None:
+        super().force_login(user, backend)
+        if second_factor:
+            from django_otp import DEVICE_ID_SESSION_KEY
+
+            device = factories.give_authenticator_app(user)
+            session = self.session
+            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+            session.save()
+
+
+@pytest.fixture
+def client() -> StaffClient:
+    return StaffClient()
