@@ -15,7 +15,7 @@ staff_urlpatterns = [
     path("account/", views.account, name="account"),
     path("account/backup-codes/", views.backup_codes, name="second_factor_backup_codes"),
     path(
-        "account/factors/<str:persistent_id>/remove/",
+        "account/factors/<path:persistent_id>/remove/",
         views.factor_remove,
         name="factor_remove",
     ),

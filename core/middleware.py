@@ -51,8 +51,7 @@ class SecurityHeadersMiddleware:
         response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
         if _is_private(request) or getattr(request, "user", None) and request.user.is_authenticated:
             # A signed-in person's pages (even public ones) carry their name and roles.
-            add_never_cache_headers(response)
-            response.headers["Cache-Control"] = "no-store, no-cache, must-revalidate, private"
+            add_never_cache_headers(response)  # max-age=0, no-cache, no-store, ..., private
         return response
 
 
@@ -85,7 +84,7 @@ class SecondFactorMiddleware:
     def process_view(
         self, request: HttpRequest, view_func: Callable, view_args: tuple, view_kwargs: dict
     ) -> HttpResponse | None:
-        if not settings.OVERSIGHT_REQUIRE_SECOND_FACTOR:
+        if settings.OVERSIGHT_DEMO:
             return None
         if not request.path.startswith(STAFF_PREFIX):
             return None

@@ -258,8 +258,8 @@ SESSION_COOKIE_AGE = OVERSIGHT_SESSION_IDLE_MINUTES * 60
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
-# Two factors (django-otp): every staff page needs a verified second factor, except the demo.
-OVERSIGHT_REQUIRE_SECOND_FACTOR = not OVERSIGHT_DEMO
+# Two factors (django-otp): every staff page needs a verified second factor, except in the demo
+# (OVERSIGHT_DEMO, above), which says so in a banner on every page.
 OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER") or "Oversight"
 # Passkeys (django-otp-webauthn) are a second factor only: a password always comes first, so
 # the lockout below still guards every sign-in.
