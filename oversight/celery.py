@@ -18,6 +18,12 @@ app.autodiscover_tasks()
 def _refuse_insecure_start(**kwargs: Any) -> None:
     # A worker or the scheduler on the development key would be a production process
     # configured as a development one: stop, as the web server does (core/startup.py).
+    from django.core.exceptions import ImproperlyConfigured
+
     from core.startup import refuse_insecure_start
 
-    refuse_insecure_start()
+    try:
+        refuse_insecure_start()
+    except ImproperlyConfigured as error:
+        # Celery logs and swallows exceptions from signal receivers; leaving is what stops it.
+        raise SystemExit(f"Refusing to start: {error}") from error
