@@ -210,8 +210,7 @@ def factors_reset(*, target: User, by: User, reason: str) -> int:
     """Remove every second factor of `target`; they enrol again at their next sign-in."""
     if not may_reset_factors(by):
         raise NotPermitted(
-            "Only a legal officer or an administrator can reset another person's sign-in "
-            "factors."
+            "Only a legal officer or an administrator can reset another person's sign-in factors."
         )
     if target.pk == by.pk:
         raise NotPermitted(

@@ -49,7 +49,9 @@ class SecurityHeadersMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
-        if _is_private(request) or getattr(request, "user", None) and request.user.is_authenticated:
+        if _is_private(request) or (
+            getattr(request, "user", None) and request.user.is_authenticated
+        ):
             # A signed-in person's pages (even public ones) carry their name and roles.
             add_never_cache_headers(response)  # max-age=0, no-cache, no-store, ..., private
         return response
@@ -89,7 +91,7 @@ class SecondFactorMiddleware:
         if not request.path.startswith(STAFF_PREFIX):
             return None
         user = request.user
-        if not user.is_authenticated or user.is_verified():  # type: ignore[union-attr]
+        if not user.is_authenticated or user.is_verified():  # type: ignore[union-attr,attr-defined]
             return None
         match = request.resolver_match
         name = f"{match.namespace}:{match.url_name}" if match else ""
@@ -97,8 +99,8 @@ class SecondFactorMiddleware:
             return None
         from django_otp import user_has_device
 
-        target = "staff:second_factor_verify" if user_has_device(user) else (
-            "staff:second_factor_enrol"
+        target = (
+            "staff:second_factor_verify" if user_has_device(user) else ("staff:second_factor_enrol")
         )
         return HttpResponseRedirect(
             reverse(target) + "?" + urlencode({"next": request.get_full_path()})

@@ -40,7 +40,10 @@ STAFF_PAGES = [
 # An executable <script> without src, any <style> element, style="" or an on...="" handler.
 # <script type="application/json"> (Django's json_script) is data, which CSP does not block.
 INLINE = [
-    (re.compile(r"<script\b(?![^>]*\bsrc=)(?![^>]*type=\"application/json\")[^>]*>", re.I), "script"),
+    (
+        re.compile(r"<script\b(?![^>]*\bsrc=)(?![^>]*type=\"application/json\")[^>]*>", re.I),
+        "script",
+    ),
     (re.compile(r"<style\b", re.I), "<style>"),
     (re.compile(r"\sstyle\s*=", re.I), "style attribute"),
     (re.compile(r"\son[a-z]+\s*=\s*[\"']", re.I), "event handler attribute"),
@@ -48,7 +51,9 @@ INLINE = [
 
 
 def inline_problems(html: str) -> list[str]:
-    return [f"{what}: {m.group(0)[:80]}" for pattern, what in INLINE for m in pattern.finditer(html)]
+    return [
+        f"{what}: {m.group(0)[:80]}" for pattern, what in INLINE for m in pattern.finditer(html)
+    ]
 
 
 def test_no_template_has_inline_script_or_style():
@@ -69,9 +74,7 @@ def test_the_scan_finds_inline_code():
 
 def policy_of(response: Any) -> dict[str, list[str]]:
     header = response["Content-Security-Policy"]
-    return {
-        part.split()[0]: part.split()[1:] for part in header.split(";") if part.strip()
-    }
+    return {part.split()[0]: part.split()[1:] for part in header.split(";") if part.strip()}
 
 
 def assert_strict(response: Any, url: str) -> None:
@@ -88,7 +91,7 @@ def assert_strict(response: Any, url: str) -> None:
 
 
 @pytest.mark.django_db
-def test_every_public_page_has_the_strict_policy_and_no_inline_code(approved_trial: Any):
+def test_every_public_page_has_the_strict_policy_and_no_inline_code(approved_trial: Any):  # noqa: F811
     client = Client()
     for url in [*PUBLIC_PAGES, f"/trials/{approved_trial.reference}/"]:
         response = client.get(url)
