@@ -24,7 +24,14 @@ PRODUCTION = {
     "SECURE_HSTS_INCLUDE_SUBDOMAINS": "1",
     "SECURE_HSTS_PRELOAD": "1",
 }
-CLEARED = {"DJANGO_DEBUG", "OVERSIGHT_DEMO", "SECRET_KEY", "SECRET_KEY_FILE"}
+# DJANGO_ALLOW_ASYNC_UNSAFE: the browser tests set it in this process; a server never has it.
+CLEARED = {
+    "DJANGO_DEBUG",
+    "OVERSIGHT_DEMO",
+    "SECRET_KEY",
+    "SECRET_KEY_FILE",
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
+}
 
 
 def run(args: list[str], extra: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess:
