@@ -150,6 +150,8 @@ def celery_worker_process(
         "PRIVATE_MEDIA_ROOT": str(settings.PRIVATE_MEDIA_ROOT),
         "REPORTS_ROOT": str(settings.REPORTS_ROOT),
         "DJANGO_SETTINGS_MODULE": "oversight.settings",
+        # A worker refuses to start on the development key (core/startup.py).
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or f"test-worker-key-{uuid.uuid4().hex}",
     }
     log = (tmp_path / "worker.log").open("w+")
     worker = subprocess.Popen(
