@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlencode
 
 from axes.helpers import get_cool_off
 from django.conf import settings
@@ -44,6 +45,10 @@ def _next_url(request: HttpRequest) -> str:
     return reverse("staff:dashboard")
 
 
+def _with_next(name: str, next_url: str) -> str:
+    return reverse(name) + "?" + urlencode({"next": next_url})
+
+
 class LoginView(auth_views.LoginView):
     template_name = "staff/login.html"
     redirect_authenticated_user = True
@@ -67,7 +72,7 @@ def locked_out(
 @require_http_methods(["GET", "POST"])
 def second_factor_verify(request: StaffRequest) -> HttpResponse:
     if not user_has_device(request.user):
-        return redirect(reverse("staff:second_factor_enrol") + "?next=" + _next_url(request))
+        return redirect(_with_next("staff:second_factor_enrol", _next_url(request)))
     if request.user.is_verified():  # type: ignore[attr-defined]
         return redirect(_next_url(request))
     form = CodeForm(request.POST or None)
@@ -103,7 +108,7 @@ def second_factor_enrol(request: StaffRequest) -> HttpResponse:
     user = request.user
     if user_has_device(user) and not user.is_verified():  # type: ignore[attr-defined]
         # Adding a factor needs the existing one first, or a stolen password could add its own.
-        return redirect(reverse("staff:second_factor_verify") + "?next=" + request.path)
+        return redirect(_with_next("staff:second_factor_verify", request.path))
     device = services.totp_enrol_begin(user=user)
     form = CodeForm(request.POST or None)
     status = 200
