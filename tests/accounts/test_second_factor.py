@@ -137,3 +137,32 @@ def test_the_demo_setting_turns_two_factors_off_and_shows_the_banner(db: None, s
 
 def test_production_pages_show_no_demo_banner(db: None):
     assert "Demonstration." not in Client().get(reverse("public:home")).content.decode()
+
+
+def _every_staff_path() -> list[tuple[str, str]]:
+    import re
+
+    from core.middleware import SECOND_FACTOR_EXEMPT_NAMES
+    from oversight.urls import staff_urlpatterns
+
+    paths = []
+    for pattern in staff_urlpatterns:
+        if f"staff:{pattern.name}" in SECOND_FACTOR_EXEMPT_NAMES:
+            continue
+        route = re.sub(
+            r"<(?:(\w+):)?\w+>", lambda m: "1" if m.group(1) == "int" else "x", str(pattern.pattern)
+        )
+        paths.append((pattern.name or route, "/staff/" + route))
+    return paths
+
+
+def test_no_staff_page_at_all_opens_without_the_second_factor(db: None):
+    factories.make_user("someone", *Role)
+    client = sign_in_with_password("someone")
+    paths = _every_staff_path()
+    assert len(paths) > 20
+    for name, path in paths:
+        for method in (client.get, client.post):
+            response = method(path)
+            assert response.status_code == 302, (name, path, response.status_code)
+            assert response["Location"].startswith(reverse("staff:second_factor_enrol")), name
