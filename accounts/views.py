@@ -29,7 +29,7 @@ from django_otp_webauthn import views as webauthn_views
 from django_otp_webauthn.utils import get_credential_model
 
 from core.client import client_address
-from core.errors import DomainError
+from core.errors import DomainError, NotPermitted
 from core.types import StaffRequest
 
 from . import services
@@ -189,14 +189,9 @@ def factor_remove(request: StaffRequest, persistent_id: str) -> HttpResponse:
 def factors_reset(request: StaffRequest) -> HttpResponse:
     """A legal officer or an administrator resets another person's factors."""
     if not services.may_reset_factors(request.user):
-        return render(
-            request,
-            "403.html",
-            {
-                "message": "Only a legal officer or an administrator can reset another "
-                "person's sign-in factors."
-            },
-            status=403,
+        # The service refuses too; refusing here first keeps the form from listing everyone.
+        raise NotPermitted(
+            "Only a legal officer or an administrator can reset another person's sign-in factors."
         )
     form = FactorResetForm(request.POST or None)
     status = 200

@@ -53,7 +53,8 @@ class SecurityHeadersMiddleware:
             getattr(request, "user", None) and request.user.is_authenticated
         ):
             # A signed-in person's pages (even public ones) carry their name and roles.
-            add_never_cache_headers(response)  # max-age=0, no-cache, no-store, ..., private
+            if "no-store" not in response.get("Cache-Control", ""):
+                add_never_cache_headers(response)  # max-age=0, no-cache, no-store, ..., private
         return response
 
 
