@@ -49,12 +49,13 @@ class SecurityHeadersMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
-        if _is_private(request) or (
-            getattr(request, "user", None) and request.user.is_authenticated
+        # Staff pages, and a signed-in person's pages (even public ones, which carry their
+        # name and roles), are never stored; a view that already said no-store is left alone.
+        is_signed_in = getattr(request, "user", None) and request.user.is_authenticated
+        if (_is_private(request) or is_signed_in) and "no-store" not in response.get(
+            "Cache-Control", ""
         ):
-            # A signed-in person's pages (even public ones) carry their name and roles.
-            if "no-store" not in response.get("Cache-Control", ""):
-                add_never_cache_headers(response)  # max-age=0, no-cache, no-store, ..., private
+            add_never_cache_headers(response)  # max-age=0, no-cache, no-store, ..., private
         return response
 
 
