@@ -43,7 +43,8 @@ serve: install
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py collectstatic --no-input -v0
 	$(BIN)/celery -A oversight worker --pool=solo -l INFO & worker=$$!; \
-	$(BIN)/celery -A oversight beat -l INFO --schedule var/celerybeat-schedule & beat=$$!; \
+	mkdir -p "$${OVERSIGHT_VAR_DIR:-var}"; \
+	$(BIN)/celery -A oversight beat -l INFO --schedule "$${OVERSIGHT_VAR_DIR:-var}/celerybeat-schedule" & beat=$$!; \
 	trap 'kill $$worker $$beat 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/gunicorn oversight.wsgi:application --config deploy/gunicorn.conf.py \
 	  --bind 127.0.0.1:$(PORT) --workers $(WORKERS)
