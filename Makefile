@@ -6,7 +6,7 @@ PY := $(BIN)/python
 STAMP := $(VENV)/.installed-stamp
 PORT ?= 8000
 
-.PHONY: install demo test lint format sample-faces benchmarks clean
+.PHONY: install demo serve test lint format sample-faces benchmarks clean
 
 install: $(STAMP)
 
@@ -22,6 +22,8 @@ $(STAMP): requirements.txt requirements-nodeps.txt requirements-dev.txt
 sample-faces: install
 	$(PY) -m matching.samples
 
+# The demo: two factors off for the printed demo users, and a banner on every page saying so.
+demo: export OVERSIGHT_DEMO = 1
 demo: install sample-faces
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py seed_demo
@@ -29,6 +31,24 @@ demo: install sample-faces
 	$(PY) manage.py collectstatic --no-input -v0
 	@echo "Serving http://127.0.0.1:$(PORT)/  (staff sign-in at /staff/login/)"
 	$(PY) manage.py runserver --insecure 127.0.0.1:$(PORT)
+
+# Production processes in the foreground: gunicorn, a Celery worker and beat, against the
+# PostgreSQL and Redis named by DATABASE_URL and REDIS_URL (and SECRET_KEY etc., README
+# "Production"). deploy/ holds the systemd units and the reverse proxy for a real server.
+WORKERS ?= 3
+serve: export STATIC_MANIFEST = 1
+serve: install
+	@test -n "$$DATABASE_URL" || { echo "Set DATABASE_URL (PostgreSQL) first."; exit 2; }
+	@test -n "$$REDIS_URL" || { echo "Set REDIS_URL first."; exit 2; }
+	@test -n "$$SECRET_KEY$$SECRET_KEY_FILE" || { echo "Set SECRET_KEY (or SECRET_KEY_FILE) first."; exit 2; }
+	$(PY) manage.py migrate --no-input
+	$(PY) manage.py collectstatic --no-input -v0
+	$(BIN)/celery -A oversight worker --pool=solo -l INFO & worker=$$!; \
+	mkdir -p "$${OVERSIGHT_VAR_DIR:-var}"; \
+	$(BIN)/celery -A oversight beat -l INFO --schedule "$${OVERSIGHT_VAR_DIR:-var}/celerybeat-schedule" & beat=$$!; \
+	trap 'kill $$worker $$beat 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/gunicorn oversight.wsgi:application --config deploy/gunicorn.conf.py \
+	  --bind 127.0.0.1:$(PORT) --workers $(WORKERS)
 
 test: install sample-faces
 	$(PY) -m pytest

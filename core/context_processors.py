@@ -15,3 +15,10 @@ def roles(request: HttpRequest) -> dict[str, object]:
 
 def force(request: HttpRequest) -> dict[str, object]:
     return {"force": force_details()}
+
+
+def demo(request: HttpRequest) -> dict[str, object]:
+    """Whether this is the demo (two factors off), for the banner on every page."""
+    from django.conf import settings
+
+    return {"is_demo": getattr(settings, "OVERSIGHT_DEMO", False)}

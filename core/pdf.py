@@ -39,6 +39,19 @@ def _site_origin(site_url: str) -> tuple[str, str]:
     return parts.scheme.lower(), parts.netloc.lower()
 
 
+def _source_name(name: str) -> str:
+    """The source name of a hashed static name from the manifest, else `name` unchanged."""
+    from django.contrib.staticfiles.storage import ManifestFilesMixin
+    from django.core.files.storage import storages
+
+    storage = storages["staticfiles"]
+    if isinstance(storage, ManifestFilesMixin):
+        for source, hashed in storage.hashed_files.items():
+            if hashed == name:
+                return source
+    return name
+
+
 class StaticOnlyFetcher(URLFetcher):
     """Serves `<site>/static/<path>` from the static directory; refuses every other URL.
 
@@ -67,7 +80,11 @@ class StaticOnlyFetcher(URLFetcher):
         path = unquote(parts.path)
         if not path.startswith(self.static_url):
             raise ResourceRefused(f"Refused to fetch {url!r}: only {self.static_url} is served.")
-        candidate = (self.static_root / path[len(self.static_url) :]).resolve()
+        name = path[len(self.static_url) :]
+        # In production `{% static %}` names the hashed copy collectstatic wrote to STATIC_ROOT
+        # (STATIC_MANIFEST=1); map it back to its source file in static/.
+        name = _source_name(name)
+        candidate = (self.static_root / name).resolve()
         # resolve() folds "..", so a path that climbs out of static/ is caught here.
         if not candidate.is_relative_to(self.static_root) or not candidate.is_file():
             raise ResourceRefused(f"Refused to fetch {url!r}: no such static file.")

@@ -56,7 +56,28 @@ DEMO_USERS = (
 )
 
 
+def validate_demo_password(password: str) -> None:
+    """Run the password validators for every demo user; raise ValidationError with their words.
+
+    Checked before anything is written, so a refused password leaves nothing half-seeded.
+    """
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+
+    User = get_user_model()
+    problems: list[str] = []
+    for spec in DEMO_USERS:
+        person = User(username=spec.username, first_name=spec.first_name, last_name=spec.last_name)
+        try:
+            validate_password(password, user=person)
+        except ValidationError as error:
+            problems.extend(m for m in error.messages if m not in problems)
+    if problems:
+        raise ValidationError(problems)
+
+
 def seed_users(password: str) -> dict[str, Any]:
+    validate_demo_password(password)
     ensure_role_groups()
     User = get_user_model()
     users = {}

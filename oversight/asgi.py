@@ -1,4 +1,4 @@
-"""ASGI entry point."""
+"""ASGI entry point. Refuses to start on the development key."""
 
 import os
 
@@ -6,3 +6,7 @@ from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "oversight.settings")
 application = get_asgi_application()
+
+from core.startup import refuse_insecure_start  # noqa: E402  (needs the settings loaded)
+
+refuse_insecure_start()

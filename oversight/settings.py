@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from celery.schedules import crontab
@@ -45,15 +46,19 @@ def env_float(name: str, default: float) -> float:
 
 VAR_DIR = Path(os.environ.get("OVERSIGHT_VAR_DIR") or BASE_DIR / "var")
 
-# Development default only: `manage.py check --deploy` flags the "django-insecure-" prefix.
-SECRET_KEY = env("SECRET_KEY") or "django-insecure-oversight-development-key-change-me"
+# Development default only: `manage.py check --deploy` flags the "django-insecure-" prefix, and
+# the web server and the workers refuse to start on it unless DJANGO_DEBUG or OVERSIGHT_DEMO is on
+# (core/startup.py).
+INSECURE_DEVELOPMENT_KEY = "django-insecure-oversight-development-key-change-me"
+SECRET_KEY = env("SECRET_KEY") or INSECURE_DEVELOPMENT_KEY
 DEBUG = env_bool("DJANGO_DEBUG", False)
+# The demo (`make demo`): two factors off for the printed demo users, a banner on every page.
+OVERSIGHT_DEMO = env_bool("OVERSIGHT_DEMO", False)
 ALLOWED_HOSTS = [h for h in (env("ALLOWED_HOSTS") or "127.0.0.1,localhost").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in (env("CSRF_TRUSTED_ORIGINS") or "").split(",") if o]
 SITE_URL = (env("SITE_URL") or "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -61,8 +66,15 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "guardian",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
+    "axes",
+    "csp",
     "core",
     "audit",
+    "accounts",
     "legal",
     "deployments",
     "fairness",
@@ -73,14 +85,20 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "core.middleware.SecurityHeadersMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "core.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "core.middleware.DomainErrorMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "oversight.urls"
@@ -98,6 +116,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "core.context_processors.roles",
                 "core.context_processors.force",
+                "core.context_processors.demo",
             ],
         },
     },
@@ -153,6 +172,8 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 AUTHENTICATION_BACKENDS = [
+    # First, as django-axes asks: refuses a locked-out username or address before any check.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -197,7 +218,14 @@ STORAGES = {
         "OPTIONS": {"location": str(REPORTS_ROOT), "base_url": None},
     },
     "staticfiles": {
-        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage",
+        # Production (STATIC_MANIFEST=1, after collectstatic): WhiteNoise serves compressed
+        # files under hashed names, cached for a year. Development and tests use plain names
+        # straight from static/, with no collectstatic step.
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if env_bool("STATIC_MANIFEST", False)
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        ),
     },
 }
 
@@ -207,6 +235,76 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+
+# --- Staff sign-in and serving: two factors, lockout, headers, sessions, proxies ------------
+# (README, "Production"). Behind a TLS-terminating proxy set SECURE_SSL_REDIRECT=1,
+# SECURE_PROXY_SSL_HEADER=1, SECURE_COOKIES=1 and SECURE_HSTS_SECONDS (deploy/oversight.env).
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# Only behind a proxy that sets X-Forwarded-Proto itself and strips it from clients.
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("SECURE_PROXY_SSL_HEADER", False) else None
+)
+# How many reverse proxies of ours stand in front of the app; X-Forwarded-For is read only
+# through them (core/client.py). 0: the connecting address is the client.
+TRUSTED_PROXY_HOPS = env_int("TRUSTED_PROXY_HOPS", 0)
+# Camera, microphone and geolocation off for every page (core/middleware.py).
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
+
+# Staff sessions end after this many minutes without a request, and when the browser closes.
+OVERSIGHT_SESSION_IDLE_MINUTES = env_int("OVERSIGHT_SESSION_IDLE_MINUTES", 30)
+SESSION_COOKIE_AGE = OVERSIGHT_SESSION_IDLE_MINUTES * 60
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
+# Two factors (django-otp): every staff page needs a verified second factor, except in the demo
+# (OVERSIGHT_DEMO, above), which says so in a banner on every page.
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER") or "Oversight"
+# Passkeys (django-otp-webauthn) are a second factor only: a password always comes first, so
+# the lockout below still guards every sign-in.
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
+# WebAuthn needs https (or http://localhost) and a host name, never an IP address: with the
+# development SITE_URL (http://127.0.0.1:8000) passkeys work at http://localhost:8000.
+_site = urlsplit(SITE_URL)
+_passkey_origin = (
+    SITE_URL
+    if _site.scheme == "https" or _site.hostname == "localhost"
+    else f"http://localhost:{_site.port or 80}"
+)
+OTP_WEBAUTHN_RP_ID = env("OTP_WEBAUTHN_RP_ID") or urlsplit(_passkey_origin).hostname or "localhost"
+OTP_WEBAUTHN_RP_NAME = "Oversight"
+OTP_WEBAUTHN_ALLOWED_ORIGINS = [
+    o for o in (env("OTP_WEBAUTHN_ALLOWED_ORIGINS") or _passkey_origin).split(",") if o
+]
+
+# Lockout (django-axes): per username and, separately, per client address.
+AXES_FAILURE_LIMIT = env_int("OVERSIGHT_SIGN_IN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("OVERSIGHT_SIGN_IN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "core.client.client_address"
+AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
+AXES_VERBOSE = False
+
+# Content-Security-Policy (django-csp): only the site's own scripts, styles and images; no
+# inline script or style anywhere (tests/core/test_headers.py scans every template).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        # data: for the TOTP enrolment QR code, drawn as an SVG data URI.
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
 
 LOGGING = {
     "version": 1,

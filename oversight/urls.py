@@ -1,9 +1,12 @@
-"""URLs: public pages at the root, staff pages under /staff/, the engine's API under /api/."""
+"""URLs: public pages at the root, staff pages under /staff/, the engine's API under /api/.
 
-from django.contrib import admin
-from django.contrib.auth import views as auth_views
+There is no /admin/: staff sign in at /staff/login/ only, with their second factor.
+"""
+
 from django.urls import include, path
 
+from accounts.urls import staff_urlpatterns as accounts_staff
+from accounts.urls import webauthn_urlpatterns as accounts_webauthn
 from deployments.urls import staff_urlpatterns as deployments_staff
 from fairness.urls import public_urlpatterns as fairness_public
 from legal.urls import staff_urlpatterns as legal_staff
@@ -13,14 +16,7 @@ from public.urls import public_urlpatterns as public_public
 from public.urls import staff_urlpatterns as public_staff
 
 staff_urlpatterns = [
-    path(
-        "login/",
-        auth_views.LoginView.as_view(
-            template_name="staff/login.html", redirect_authenticated_user=True
-        ),
-        name="login",
-    ),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    *accounts_staff,
     *legal_staff,
     *public_staff,
     # Before the register's own: its catch-all deployments/<ref>/<action>/ would take these.
@@ -29,8 +25,8 @@ staff_urlpatterns = [
 ]
 
 urlpatterns = [
+    path("staff/webauthn/", include((accounts_webauthn, "otp_webauthn"))),
     path("staff/", include((staff_urlpatterns, "staff"))),
     path("api/v1/", include((matching_api, "api"))),
-    path("admin/", admin.site.urls),
     path("", include((public_public + fairness_public, "public"))),
 ]

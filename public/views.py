@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
+from core.client import client_address
 from core.errors import PreconditionsFailed
 
 from . import opendata, services, transparency
@@ -107,7 +108,7 @@ def trial_detail(request: HttpRequest, reference: str) -> HttpResponse:
                     text=form.cleaned_data["text"],
                     name=form.cleaned_data["name"],
                     email=form.cleaned_data["email"],
-                    address=request.META.get("REMOTE_ADDR", ""),
+                    address=client_address(request),
                 )
             except services.RateLimited as error:
                 form.add_error(None, error.message)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.test import Client
 
 from core.roles import Role
 
@@ -149,6 +150,8 @@ def celery_worker_process(
         "PRIVATE_MEDIA_ROOT": str(settings.PRIVATE_MEDIA_ROOT),
         "REPORTS_ROOT": str(settings.REPORTS_ROOT),
         "DJANGO_SETTINGS_MODULE": "oversight.settings",
+        # A worker refuses to start on the development key (core/startup.py).
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or f"test-worker-key-{uuid.uuid4().hex}",
     }
     log = (tmp_path / "worker.log").open("w+")
     worker = subprocess.Popen(
@@ -231,3 +234,38 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.write_line(f"{nodeid}: worker on {broker}, {len(succeeded)} task(s) done")
         for line in succeeded:
             terminalreporter.write_line(f"    {line[:160]}")
+
+
+class StaffClient(Client):
+    """The test client; `force_login` signs in with both factors, as staff must in production.
+
+    `force_login(user, second_factor=False)` stops after the password, to test what a person
+    without a verified second factor can reach.
+    """
+
+    def force_login(
+        self, user: Any, backend: str | None = None, second_factor: bool = True
+    ) -> None:
+        from django.contrib.auth.signals import user_logged_in
+
+        from accounts.receivers import _signed_in
+
+        # A shortcut past the sign-in page, not a sign-in: it leaves no "signed in" event in the
+        # audit trail (tests/accounts/ sign in through the page and check the events).
+        user_logged_in.disconnect(_signed_in, dispatch_uid="accounts.signed_in")
+        try:
+            super().force_login(user, backend)
+        finally:
+            user_logged_in.connect(_signed_in, dispatch_uid="accounts.signed_in")
+        if second_factor:
+            from django_otp import DEVICE_ID_SESSION_KEY
+
+            device = factories.give_authenticator_app(user)
+            session = self.session
+            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+            session.save()
+
+
+@pytest.fixture
+def client() -> StaffClient:
+    return StaffClient()

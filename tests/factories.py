@@ -173,3 +173,27 @@ def backdate(deployment: Deployment, shift: timedelta) -> Deployment:
     Deployment.objects.filter(pk=deployment.pk).update(**values)
     deployment.refresh_from_db()
     return deployment
+
+
+def give_authenticator_app(user: Any, *, key: str = "") -> Any:
+    """A confirmed authenticator app (TOTP) for `user`; its codes come from `totp_code`."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        fields: dict[str, Any] = {"user": user, "name": "Authenticator app", "confirmed": True}
+        if key:
+            fields["key"] = key
+        device = TOTPDevice.objects.create(**fields)
+    return device
+
+
+def totp_code(device: Any, *, step_offset: int = 0) -> str:
+    """The code the person's authenticator app shows now (RFC 6238, as the app computes it)."""
+    import time
+
+    from django_otp.oath import TOTP
+
+    generator = TOTP(device.bin_key, step=device.step, t0=device.t0, digits=device.digits)
+    generator.time = time.time() + step_offset * device.step
+    return f"{generator.token():0{device.digits}d}"

@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import connections
 from django.utils import timezone
 
@@ -76,23 +77,39 @@ def browser() -> Iterator[Any]:
 
 
 class Story:
-    """One browser context (cookie jar) per person, so each signs in separately."""
+    """One browser context (cookie jar) per person, so each signs in separately.
+
+    Staff sign in as in production: password, then the code of their authenticator app
+    (computed from the device's key, as the app on their phone would). Every console message
+    is kept; a Content-Security-Policy violation fails the story.
+    """
 
     def __init__(self, browser: Any, base_url: str):
         self.browser = browser
         self.base = base_url
+        self.console: list[str] = []
 
     def person(self, username: str | None = None) -> Any:
         context = self.browser.new_context(viewport={"width": 1280, "height": 900})
         page = context.new_page()
         page.set_default_timeout(20_000)
+        page.on("console", lambda message: self.console.append(f"{message.type}: {message.text}"))
+        page.on("pageerror", lambda error: self.console.append(f"pageerror: {error}"))
         if username:
+            user = get_user_model().objects.get(username=username)
+            device = factories.give_authenticator_app(user)
             page.goto(f"{self.base}/staff/login/")
             page.fill("input[name=username]", username)
             page.fill("input[name=password]", PASSWORD)
             page.click("button:has-text('Sign in')")
+            page.wait_for_url(f"{self.base}/staff/second-factor/?next=*")
+            page.fill("input[name=code]", factories.totp_code(device))
+            page.click("button:has-text('Continue')")
             page.wait_for_url(f"{self.base}/staff/")
         return page
+
+    def csp_violations(self) -> list[str]:
+        return [m for m in self.console if "Content Security Policy" in m or "pageerror" in m]
 
     def action(self, page: Any, reference: str, action: str) -> None:
         page.goto(f"{self.base}/staff/deployments/{reference}/{action}/")
@@ -250,6 +267,7 @@ def test_story_from_request_to_published_report(
     public.screenshot(path=str(SCREENSHOTS / "annual-report.png"), full_page=True)
     for name in ("notice.png", "report.png"):
         assert (SCREENSHOTS / name).stat().st_size > 0
+    assert story.csp_violations() == [], story.console
 
 
 def test_a_missing_browser_fails_under_ci_and_skips_elsewhere(

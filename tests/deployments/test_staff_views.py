@@ -30,7 +30,10 @@ def test_sign_in_works_with_the_login_page(client, actors):
         reverse("staff:login"), {"username": "planner", "password": "pw-for-tests-only"}
     )
     assert response.status_code == 302
-    assert client.get(reverse("staff:dashboard")).status_code == 200
+    # A password alone leads only to setting up a second factor (tests/accounts/).
+    dashboard = client.get(reverse("staff:dashboard"))
+    assert dashboard.status_code == 302
+    assert dashboard["Location"].startswith(reverse("staff:second_factor_enrol"))
 
 
 def test_another_planner_cannot_see_a_draft(client, actors, draft):

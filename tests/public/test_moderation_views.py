@@ -11,6 +11,8 @@ from django.urls import reverse
 from public import services as ps
 from public.models import PublicQuestion
 
+from ..conftest import StaffClient
+
 pytestmark = pytest.mark.django_db
 
 
@@ -22,7 +24,7 @@ def question(approved_trial: Any) -> PublicQuestion:
 
 
 def signed_in(user: Any) -> Client:
-    client = Client()
+    client = StaffClient()
     client.force_login(user)
     return client
 

@@ -2,9 +2,10 @@
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from demo.seed import demo_logins, seed_demo
+from demo.seed import demo_logins, seed_demo, validate_demo_password
 
 
 class Command(BaseCommand):
@@ -16,6 +17,14 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            validate_demo_password(options["password"])
+        except ValidationError as error:
+            raise CommandError(
+                "The password was refused by the password validators: "
+                + " ".join(error.messages)
+                + " Choose another with --password."
+            ) from error
         result = seed_demo(password=options["password"])
         made = result["deployments"]
         self.stdout.write(f"Demo data ready ({len(made)} new deployments).")
