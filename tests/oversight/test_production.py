@@ -23,6 +23,12 @@ PRODUCTION = {
     "SECURE_HSTS_SECONDS": "31536000",
     "SECURE_HSTS_INCLUDE_SUBDOMAINS": "1",
     "SECURE_HSTS_PRELOAD": "1",
+    # The force's own details, not the demo's examples (oversight.W001).
+    "OVERSIGHT_FORCE_NAME": "Borsetshire Constabulary",
+    "OVERSIGHT_FORCE_ADDRESS": "Police HQ, Borchester BO1 1AA",
+    "OVERSIGHT_FORCE_DPO_EMAIL": "dpo@borsetshire.police.example",
+    "OVERSIGHT_FORCE_COMPLAINTS_URL": "https://borsetshire.police.example/complain",
+    "OVERSIGHT_FORCE_ACCESSIBILITY_EMAIL": "access@borsetshire.police.example",
 }
 # DJANGO_ALLOW_ASYNC_UNSAFE: the browser tests set it in this process; a server never has it.
 CLEARED = {
