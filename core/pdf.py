@@ -85,11 +85,18 @@ class StaticOnlyFetcher(URLFetcher):
         )
 
 
-def render_pdf_from_html(html: str, *, fetcher: StaticOnlyFetcher | None = None) -> bytes:
-    """Render an HTML string to a tagged PDF with the static-only fetcher."""
+def render_pdf_from_html(
+    html: str, *, fetcher: StaticOnlyFetcher | None = None, metadata: dict[str, str] | None = None
+) -> bytes:
+    """Render an HTML string to a tagged PDF with the static-only fetcher.
+
+    `metadata` adds entries to the PDF's document information (keys of letters and digits),
+    for example the audit trail's latest signed checkpoint.
+    """
     fetcher = fetcher or StaticOnlyFetcher()
-    document = HTML(string=html, base_url=settings.SITE_URL + "/", url_fetcher=fetcher)
-    pdf = document.write_pdf(pdf_variant=PDF_VARIANT)
+    document = HTML(string=html, base_url=settings.SITE_URL + "/", url_fetcher=fetcher).render()
+    document.metadata.custom.update(metadata or {})
+    pdf = document.write_pdf(pdf_variant=PDF_VARIANT, custom_metadata=bool(metadata))
     if pdf is None:  # write_pdf returns bytes when no target is given
         raise RuntimeError("WeasyPrint returned no PDF; check the template renders HTML.")
     return pdf
