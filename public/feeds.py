@@ -13,7 +13,6 @@ from django.utils.feedgenerator import Atom1Feed
 
 from audit.models import AuditCheckpoint
 from audit.selectors import checkpoint_summary, latest_checkpoint
-from deployments.models import Deployment
 
 from .selectors import feed_entries, public_outcome
 

@@ -35,8 +35,7 @@ def tamper(sql: str, params: list[Any] | None = None) -> None:
         if connection.vendor == "postgresql":
             cursor.execute(f"DROP TRIGGER IF EXISTS audit_event_append_only ON {table()}")
             cursor.execute(
-                "DROP TRIGGER IF EXISTS audit_checkpoint_append_only "
-                f"ON {table(AuditCheckpoint)}"
+                f"DROP TRIGGER IF EXISTS audit_checkpoint_append_only ON {table(AuditCheckpoint)}"
             )
         cursor.execute(sql, params or [])
 

@@ -141,9 +141,7 @@ def test_a_checkpoint_signed_with_another_key_is_refused(trail, capsys, settings
     assert "(bad_signature)" in output
 
 
-def test_a_kept_copy_catches_a_cut_the_database_checkpoints_no_longer_show(
-    trail, capsys, tmp_path
-):
+def test_a_kept_copy_catches_a_cut_the_database_checkpoints_no_longer_show(trail, capsys, tmp_path):
     copy = tmp_path / "audit-checkpoints.json"
     copy.write_text(json.dumps(checkpoints_document()))
     # The attacker deletes the tail and every checkpoint in the database with it.
