@@ -104,7 +104,11 @@ TEMPLATES = [
 
 DATABASE_URL = env("DATABASE_URL")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    # Persistent connections, checked before each request reuses one: a connection the server
+    # dropped (a restart, a failover, an idle timeout) is replaced, never a 500.
+    DATABASES = {
+        "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
+    }
 else:
     # A fresh clone has no var/ yet: SQLite cannot create its file in a missing folder.
     VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -188,7 +192,8 @@ STORAGES = {
         "OPTIONS": {"location": str(VAR_DIR / "media"), "base_url": None},
     },
     "private": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        # Files 0600 in folders 0700 (core/storage.py).
+        "BACKEND": "core.storage.PrivateFileSystemStorage",
         "OPTIONS": {"location": str(PRIVATE_MEDIA_ROOT), "base_url": None},
     },
     "reports": {
