@@ -36,7 +36,7 @@ class PrivateFileSystemStorage(FileSystemStorage):
         # The root is created with the same mode, and tightened if it exists already.
         os.makedirs(self.location, mode=self.DIRECTORY_MODE, exist_ok=True)
         os.chmod(self.location, self.DIRECTORY_MODE)
-        return super()._save(name, content)
+        return super()._save(name, content)  # type: ignore[misc]  # not in django-stubs
 
 
 class _NamedStorage(LazyObject):

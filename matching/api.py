@@ -35,8 +35,8 @@ from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.log import log_response
-from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.debug import sensitive_variables
 
 from . import engine, services
 
