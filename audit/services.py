@@ -219,18 +219,21 @@ def _previous_exists_later(event: AuditEvent) -> bool:
     return AuditEvent.objects.filter(hash=event.prev_hash, id__gt=event.pk).exists()
 
 
-def audit_verify(*, extra_checkpoints: Iterable[CheckpointCopy] = ()) -> AuditVerification:
+def audit_verify(
+    *, extra_checkpoints: Iterable[CheckpointCopy] = (), public_keys: list[bytes] | None = None
+) -> AuditVerification:
     """Check the whole chain from its first event, and against every checkpoint.
 
     Checkpoints are those in the database and any copies kept elsewhere (`extra_checkpoints`).
-    Every signature is checked first with the trusted keys (never a key that comes with the
-    checkpoints). Then each event must link to the one before it (the first to the genesis
+    Every signature is checked first with the trusted keys: the configured signing key's, or the
+    `public_keys` given (an auditor need not hold the private key), and retired keys; never a
+    key that comes with the checkpoints. Then each event must link to the one before it (the first to the genesis
     hash), its hash must match its contents, and at each checkpoint's length the chain's hash
     must be the one signed; a checkpoint longer than the chain means events were cut off.
     The first fault found is reported.
     """
     checkpoints = _database_checkpoints() + list(extra_checkpoints)
-    keys = signing.trusted_public_keys()
+    keys = signing.trusted_public_keys(public_keys)
     for copy in checkpoints:
         if _bad_signature(copy, keys):
             return AuditVerification(

@@ -85,13 +85,14 @@ def public_key() -> bytes:
     return raw_public_key(signing_key().public_key())
 
 
-def trusted_public_keys() -> dict[str, bytes]:
-    """The keys a checkpoint may be signed with, by key id: the current key and retired ones.
+def trusted_public_keys(given: list[bytes] | None = None) -> dict[str, bytes]:
+    """The keys a checkpoint may be signed with, by key id: the current key (or, for an auditor
+    who holds only public keys, those `given`) and the retired ones.
 
     Verification never trusts a key that comes with the checkpoints themselves: an attacker who
     rewrote the database could have signed their own.
     """
-    keys = [public_key()]
+    keys = list(given) if given else [public_key()]
     for text in getattr(settings, "AUDIT_RETIRED_PUBLIC_KEYS", []):
         keys.append(bytes.fromhex(text))
     return {key_id(k): k for k in keys}

@@ -172,3 +172,17 @@ def test_an_unreadable_copy_is_a_usage_error(trail, tmp_path):
     bad.write_text("not json")
     with pytest.raises(CommandError, match="Cannot read checkpoints"):
         call_command("verify_audit", "--checkpoints", str(bad))
+
+
+def test_an_auditor_without_the_private_key_checks_with_the_public_key(trail, capsys, settings):
+    from audit import signing
+
+    public = signing.public_key().hex()
+    settings.AUDIT_SIGNING_KEY = new_key_pem()  # the auditor's machine: not the register's key
+    assert run_verify(capsys)[0] == 1
+    code, output = run_verify(capsys, "--public-key", public)
+    assert code == 0, output
+    other = signing.public_key().hex()
+    code, output = run_verify(capsys, "--public-key", other)
+    assert code == 1
+    assert "(bad_signature)" in output

@@ -28,6 +28,14 @@ class Command(BaseCommand):
             metavar="FILE",
             help="A copy of /open-data/audit-checkpoints.json kept elsewhere (may be repeated).",
         )
+        parser.add_argument(
+            "--public-key",
+            action="append",
+            default=[],
+            metavar="HEX",
+            help="Check signatures with this Ed25519 public key (64 hex digits) instead of the "
+            "configured signing key's: for an auditor who does not hold the private key.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         copies = []
@@ -36,7 +44,16 @@ class Command(BaseCommand):
                 copies += checkpoints_from_file(path)
         except CheckpointFileError as exc:
             raise CommandError(str(exc)) from None
-        result = audit_verify(extra_checkpoints=copies)
+        keys = []
+        for text in options["public_key"]:
+            try:
+                key = bytes.fromhex(text)
+            except ValueError:
+                key = b""
+            if len(key) != 32:
+                raise CommandError(f"--public-key {text!r} is not 64 hex digits (32 bytes).")
+            keys.append(key)
+        result = audit_verify(extra_checkpoints=copies, public_keys=keys or None)
         if result.is_intact:
             self.stdout.write(
                 f"audit chain intact: {result.events} events, agreeing with "
