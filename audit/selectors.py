@@ -27,6 +27,12 @@ def checkpoint_summary(checkpoint: AuditCheckpoint) -> str:
     )
 
 
+def checkpoint_pdf_metadata() -> dict[str, str]:
+    """The latest checkpoint as a PDF metadata entry, so every copy of a PDF keeps one."""
+    checkpoint = latest_checkpoint()
+    return {"OversightAuditCheckpoint": checkpoint_summary(checkpoint)} if checkpoint else {}
+
+
 def checkpoints_document() -> dict[str, Any]:
     """`/open-data/audit-checkpoints.json`: every checkpoint, with the public key to check them."""
     public = signing.public_key()

@@ -227,9 +227,10 @@ def audit_verify(
     Checkpoints are those in the database and any copies kept elsewhere (`extra_checkpoints`).
     Every signature is checked first with the trusted keys: the configured signing key's, or the
     `public_keys` given (an auditor need not hold the private key), and retired keys; never a
-    key that comes with the checkpoints. Then each event must link to the one before it (the first to the genesis
-    hash), its hash must match its contents, and at each checkpoint's length the chain's hash
-    must be the one signed; a checkpoint longer than the chain means events were cut off.
+    key that comes with the checkpoints. Then each event must link to the one before it (the
+    first to the genesis hash), its hash must match its contents, and at each checkpoint's
+    length the chain's hash must be the one signed; a checkpoint longer than the chain means
+    events were cut off.
     The first fault found is reported.
     """
     checkpoints = _database_checkpoints() + list(extra_checkpoints)

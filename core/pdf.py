@@ -102,10 +102,12 @@ def render_pdf_from_html(
     return pdf
 
 
-def render_pdf(*, template_name: str, context: dict[str, Any]) -> bytes:
+def render_pdf(
+    *, template_name: str, context: dict[str, Any], metadata: dict[str, str] | None = None
+) -> bytes:
     """Render a Django template to PDF bytes (PDF/UA-1), reading only the project's static files.
 
     The template is rendered with autoescaping as usual, so text from the public stays text.
     """
     html = render_to_string(template_name, context)
-    return render_pdf_from_html(html)
+    return render_pdf_from_html(html, metadata=metadata)

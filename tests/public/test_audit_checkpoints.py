@@ -147,9 +147,15 @@ def test_the_feed_carries_the_latest_checkpoint(client, approved_trial):
 
 
 def test_every_report_pdf_carries_the_latest_checkpoint_in_its_metadata(client, reported_trial):
-    response = client.get(reverse("public:trial_report_pdf", args=[reported_trial.reference]))
-    assert response.status_code == 200
-    data = b"".join(response.streaming_content)
-    info = PdfReader(BytesIO(data)).metadata
+    from django.utils import timezone
+
+    year = timezone.localtime(reported_trial.starts_at).year
     latest = AuditCheckpoint.objects.order_by("-id").first()
-    assert info["/OversightAuditCheckpoint"] == checkpoint_summary(latest)
+    for url in (
+        reverse("public:trial_report_pdf", args=[reported_trial.reference]),
+        reverse("public:annual_report_pdf", args=[year]),
+    ):
+        response = client.get(url)
+        assert response.status_code == 200
+        info = PdfReader(BytesIO(b"".join(response.streaming_content))).metadata
+        assert info["/OversightAuditCheckpoint"] == checkpoint_summary(latest), url
