@@ -134,3 +134,23 @@ def test_a_retired_key_still_verifies_its_checkpoints(db, settings, capsys):
     assert run_verify(capsys)[0] == 1
     settings.AUDIT_RETIRED_PUBLIC_KEYS = [old_public]
     assert run_verify(capsys)[0] == 0
+
+
+def test_the_periodic_task_is_registered_with_celery():
+    from oversight.celery import app
+
+    app.loader.import_default_modules()
+    assert "audit.tasks.sign_checkpoint" in app.tasks
+
+
+def test_a_publication_over_a_tampered_chain_goes_ahead_but_signs_nothing_and_logs(
+    actors, draft, caplog
+):
+    audit_checkpoint_create(reason="test")
+    tamper(f"DELETE FROM {table()} WHERE id = %s", [ids()[-1]])
+    before = AuditCheckpoint.objects.count()
+    with caplog.at_level("ERROR", logger="public.hooks"):
+        deployment = factories.to_approved(draft, actors)
+    assert deployment.state == "approved"
+    assert AuditCheckpoint.objects.count() == before
+    assert f"No audit checkpoint after approved of {deployment.reference}" in caplog.text
