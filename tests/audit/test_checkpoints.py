@@ -136,7 +136,7 @@ def test_a_retired_key_still_verifies_its_checkpoints(db, settings, capsys):
     assert run_verify(capsys)[0] == 0
 
 
-def test_the_periodic_task_is_registered_with_celery():
+def test_the_periodic_task_is_registered_with_celery(db):
     from oversight.celery import app
 
     app.loader.import_default_modules()
