@@ -86,6 +86,27 @@ def json_errors(view: Callable[..., JsonResponse]) -> Callable[..., JsonResponse
     return wrapper
 
 
+API_PREFIX = "/api/"
+
+
+def bad_request_or_json(request: HttpRequest, exception: Exception | None = None) -> Any:
+    """The project's 400 handler: JSON under /api/ (a bad Host header, say), else Django's page."""
+    from django.views.defaults import bad_request
+
+    if request.path.startswith(API_PREFIX):
+        return _error(400, "bad_request", "The request could not be read; check its headers.")
+    return bad_request(request, exception or Exception())
+
+
+def server_error_or_json(request: HttpRequest) -> Any:
+    """The project's 500 handler: JSON under /api/ (a failure outside the view), else the page."""
+    from django.views.defaults import server_error
+
+    if request.path.startswith(API_PREFIX):
+        return _error(500, "server_error", "The server failed to process this request.")
+    return server_error(request)
+
+
 @csrf_exempt
 def not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
     """Any other path under /api/v1/."""

@@ -235,3 +235,25 @@ def test_an_unknown_api_address_is_answered_as_json(api):
         assert response.status_code == 404, path
         assert response["Content-Type"] == "application/json"
         assert response.json()["error"] == "not_found"
+
+
+def test_an_error_before_the_view_runs_is_json_under_the_api_and_a_page_elsewhere(settings):
+    settings.DEBUG = False
+    client = Client(HTTP_HOST="not-this-site.example", raise_request_exception=False)
+    response = client.post("/api/v1/runs/1/frames", data=b"x", content_type="image/jpeg")
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["error"] == "bad_request"
+    page = client.get("/")
+    assert page.status_code == 400
+    assert page["Content-Type"].startswith("text/html")
+
+
+def test_the_project_500_handler_answers_json_under_the_api(rf):
+    from django.urls import get_resolver
+
+    handler = get_resolver().resolve_error_handler(500)
+    response = handler(rf.get("/api/v1/runs/1/frames"))
+    assert response.status_code == 500
+    assert response["Content-Type"] == "application/json"
+    assert handler(rf.get("/")).status_code == 500
