@@ -102,20 +102,29 @@ class StaticOnlyFetcher(URLFetcher):
         )
 
 
-def render_pdf_from_html(html: str, *, fetcher: StaticOnlyFetcher | None = None) -> bytes:
-    """Render an HTML string to a tagged PDF with the static-only fetcher."""
+def render_pdf_from_html(
+    html: str, *, fetcher: StaticOnlyFetcher | None = None, metadata: dict[str, str] | None = None
+) -> bytes:
+    """Render an HTML string to a tagged PDF with the static-only fetcher.
+
+    `metadata` adds entries to the PDF's document information (keys of letters and digits),
+    for example the audit trail's latest signed checkpoint.
+    """
     fetcher = fetcher or StaticOnlyFetcher()
-    document = HTML(string=html, base_url=settings.SITE_URL + "/", url_fetcher=fetcher)
-    pdf = document.write_pdf(pdf_variant=PDF_VARIANT)
+    document = HTML(string=html, base_url=settings.SITE_URL + "/", url_fetcher=fetcher).render()
+    document.metadata.custom.update(metadata or {})
+    pdf = document.write_pdf(pdf_variant=PDF_VARIANT, custom_metadata=bool(metadata))
     if pdf is None:  # write_pdf returns bytes when no target is given
         raise RuntimeError("WeasyPrint returned no PDF; check the template renders HTML.")
     return pdf
 
 
-def render_pdf(*, template_name: str, context: dict[str, Any]) -> bytes:
+def render_pdf(
+    *, template_name: str, context: dict[str, Any], metadata: dict[str, str] | None = None
+) -> bytes:
     """Render a Django template to PDF bytes (PDF/UA-1), reading only the project's static files.
 
     The template is rendered with autoescaping as usual, so text from the public stays text.
     """
     html = render_to_string(template_name, context)
-    return render_pdf_from_html(html)
+    return render_pdf_from_html(html, metadata=metadata)

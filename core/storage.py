@@ -7,12 +7,36 @@ ignored and files would land in the real folder. The callables return lazy handl
 which look the storage up by name when first used and again after `STORAGES` changes.
 """
 
+import os
 from typing import Any, cast
 
-from django.core.files.storage import Storage, storages
+from django.core.files.storage import FileSystemStorage, Storage, storages
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.utils.functional import LazyObject, empty
+
+
+class PrivateFileSystemStorage(FileSystemStorage):
+    """Watchlist images and alert crops: files 0600 in folders 0700, whatever the umask.
+
+    Other accounts on the machine must not read a face (UK GDPR Article 32, security of
+    processing). The modes are fixed here, not in `STORAGES` options, so a configuration that
+    names only the location (as each test's does) cannot loosen them.
+    """
+
+    FILE_MODE = 0o600
+    DIRECTORY_MODE = 0o700
+
+    def __init__(self, **options: Any) -> None:
+        options["file_permissions_mode"] = self.FILE_MODE
+        options["directory_permissions_mode"] = self.DIRECTORY_MODE
+        super().__init__(**options)
+
+    def _save(self, name: str, content: Any) -> str:
+        # The root is created with the same mode, and tightened if it exists already.
+        os.makedirs(self.location, mode=self.DIRECTORY_MODE, exist_ok=True)
+        os.chmod(self.location, self.DIRECTORY_MODE)
+        return super()._save(name, content)  # type: ignore[misc]  # not in django-stubs
 
 
 class _NamedStorage(LazyObject):

@@ -571,7 +571,25 @@ def seed_demo(*, password: str) -> dict[str, Any]:
     engine = seed_watchlists(users)
     evaluation = seed_evaluation(users)
     seed_questions(users)
-    return {"users": users, "deployments": made, "evaluation": evaluation, "engine": engine}
+    return {
+        "users": users,
+        "deployments": made,
+        "evaluation": evaluation,
+        "engine": engine,
+        "checkpoint": seed_checkpoint(),
+    }
+
+
+def seed_checkpoint() -> str:
+    """Sign the audit chain's head, as the register does at intervals (the key under var/)."""
+    from audit.services import audit_checkpoint_create
+    from audit.signing import development_key_path, is_development_key
+
+    checkpoint = audit_checkpoint_create(reason="seed_demo", only_if_changed=True)
+    key = f" with the key in {development_key_path()}" if is_development_key() else ""
+    if checkpoint is None:
+        return "The audit trail's latest checkpoint is current."
+    return f"Audit {checkpoint} signed{key}."
 
 
 def seed_watchlists(users: dict[str, Any]) -> str:

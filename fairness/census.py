@@ -125,6 +125,16 @@ def read_census_csv(data: bytes) -> tuple[str, list[AreaCounts]]:
             0,
             f"The file is not UTF-8 text (byte {exc.start} cannot be read). Save it as UTF-8 CSV.",
         ) from None
+    nul = text.find("\x00")
+    if nul >= 0:
+        # The csv module reads NUL as an ordinary character, and PostgreSQL refuses it in text:
+        # refuse it here, with its line, rather than fail half-way through the write.
+        raise MalformedFile(
+            text.count("\n", 0, nul) + 1,
+            "it contains a NUL byte (character 0), which a CSV file never holds: the file may "
+            "be damaged, or saved as UTF-16 (which puts one after every letter). Save it again "
+            "as UTF-8 CSV.",
+        )
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader)
@@ -241,3 +251,21 @@ def area_demographics_import_default(*, by: User | str | None = None) -> ImportS
     return area_demographics_import(
         data=DEFAULT_CENSUS_CSV.read_bytes(), source=DEFAULT_CENSUS_CSV.name, by=by
     )
+
+
+class _DryRunDone(Exception):
+    def __init__(self, summary: ImportSummary) -> None:
+        self.summary = summary
+
+
+def area_demographics_import_dry_run(*, data: bytes, source: str) -> ImportSummary:
+    """What `area_demographics_import` would do with this file, and nothing done.
+
+    It runs the real import and rolls it back, so the answer (areas created and updated, or the
+    fault) is the real import's, database constraints included, not a second guess at it.
+    """
+    try:
+        with transaction.atomic():
+            raise _DryRunDone(area_demographics_import(data=data, source=source))
+    except _DryRunDone as done:
+        return done.summary

@@ -15,6 +15,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
+from audit.selectors import checkpoint_pdf_metadata
 from core.errors import DomainError, PreconditionsFailed
 from core.roles import Role, has_role
 from core.types import StaffRequest
@@ -76,7 +77,11 @@ def evaluation_pdf(request: StaffRequest, pk: int) -> HttpResponse:
     evaluation = get_object_or_404(
         EngineEvaluation.objects.select_related("created_by", "attached_to__document"), pk=pk
     )
-    pdf = render_pdf(template_name="evaluation/report_pdf.html", context=report_context(evaluation))
+    pdf = render_pdf(
+        template_name="evaluation/report_pdf.html",
+        context=report_context(evaluation),
+        metadata=checkpoint_pdf_metadata(),  # the audit trail's latest signed checkpoint
+    )
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="engine-evaluation-{evaluation.pk}.pdf"'
     return response

@@ -14,7 +14,9 @@ Answers, always JSON:
 - 413 body over `OVERSIGHT_API_MAX_FRAME_BYTES`; 415 not a JPEG or PNG; 400 an image the
   engine cannot read, with the reason;
 - 409 the gate is closed, with `reason_code` and `reason`: the run is stopped, and the caller
-  should stop sending.
+  should stop sending;
+- 404 for any other path under /api/v1/, and 500 `{"error": "server_error"}` when something
+  fails on the server: a camera's client parses every answer as JSON, errors included.
 
 CSRF protection is for cookie-authenticated browsers; this endpoint takes no cookie and is
 authenticated by the bearer token alone, so it alone is exempt.
@@ -22,14 +24,19 @@ authenticated by the bearer token alone, so it alone is exempt.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, JsonResponse
+from django.core import signals
+from django.http import Http404, HttpRequest, JsonResponse
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.log import log_response
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.debug import sensitive_variables
 
 from . import engine, services
 
@@ -49,7 +56,69 @@ def _bearer(request: HttpRequest) -> str:
     return token.strip() if scheme.lower() == "bearer" else ""
 
 
+def json_errors(view: Callable[..., JsonResponse]) -> Callable[..., JsonResponse]:
+    """Answer an exception the view did not expect as JSON too, never Django's HTML 500 page.
+
+    It is still logged (as Django logs a 500) and still reaches `got_request_exception`, so
+    error reporting and the test client see it as they would any other.
+    """
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except Http404:
+            return not_found(request)
+        except Exception as exc:
+            signals.got_request_exception.send(sender=None, request=request)
+            response = _error(
+                500,
+                "server_error",
+                "The server failed to process this frame. Nothing was recorded from it; send the "
+                "next frame, and tell the register's administrators if this keeps happening.",
+            )
+            log_response(
+                "Frames API error: %s", request.path, response=response, request=request,
+                exception=exc,
+            )  # fmt: skip
+            return response
+
+    return wrapper
+
+
+API_PREFIX = "/api/"
+
+
+def bad_request_or_json(request: HttpRequest, exception: Exception | None = None) -> Any:
+    """The project's 400 handler: JSON under /api/ (a bad Host header, say), else Django's page."""
+    from django.views.defaults import bad_request
+
+    if request.path.startswith(API_PREFIX):
+        return _error(400, "bad_request", "The request could not be read; check its headers.")
+    return bad_request(request, exception or Exception())
+
+
+def server_error_or_json(request: HttpRequest) -> Any:
+    """The project's 500 handler: JSON under /api/ (a failure outside the view), else the page."""
+    from django.views.defaults import server_error
+
+    if request.path.startswith(API_PREFIX):
+        return _error(500, "server_error", "The server failed to process this request.")
+    return server_error(request)
+
+
 @csrf_exempt
+def not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+    """Any other path under /api/v1/."""
+    return _error(
+        404, "not_found", "There is no such API address. Frames go to /api/v1/runs/<id>/frames."
+    )
+
+
+@csrf_exempt
+@json_errors
+# A passer-by's frame must not appear in an error report's local variables.
+@sensitive_variables("body", "image")
 def run_frames(request: HttpRequest, run_id: int) -> JsonResponse:
     if request.method != "POST":
         response = _error(405, "method_not_allowed", "Send frames with POST.")

@@ -14,11 +14,23 @@ from django.conf import settings
 from django.utils import timezone
 
 if TYPE_CHECKING:
+    from deployments.models import Deployment
     from matching.services import Frame
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp", ".gif"}
 VIDEO_SUFFIXES = {".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg"}
 Warn = Callable[[str], object]
+
+
+def run_label(*, deployment: Deployment, camera: str = "") -> str:
+    """A neutral name for a run: the camera's, or "run N" (the deployment's Nth run).
+
+    Never a file or folder name: a file can be named after the person in it, and the run's
+    label is kept for ever in the append-only audit trail.
+    """
+    from matching.models import Run
+
+    return camera.strip()[:120] or f"run {Run.objects.filter(deployment=deployment).count() + 1}"
 
 
 def expand_sources(sources: list[Path]) -> Iterator[Path]:

@@ -1,7 +1,7 @@
 """URLs of the engine: staff pages (mounted under /staff/, namespace "staff") and the frames
 API (mounted under /api/v1/, namespace "api") by oversight/urls.py."""
 
-from django.urls import path
+from django.urls import path, re_path
 
 from . import api, views
 
@@ -27,4 +27,6 @@ staff_urlpatterns = [
 
 api_urlpatterns = [
     path("runs/<int:run_id>/frames", api.run_frames, name="run_frames"),
+    # Last: every other address under the API answers 404 as JSON, not an HTML page.
+    re_path(r"^.*$", api.not_found, name="not_found"),
 ]

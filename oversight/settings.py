@@ -124,7 +124,11 @@ TEMPLATES = [
 
 DATABASE_URL = env("DATABASE_URL")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    # Persistent connections, checked before each request reuses one: a connection the server
+    # dropped (a restart, a failover, an idle timeout) is replaced, never a 500.
+    DATABASES = {
+        "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
+    }
 else:
     # A fresh clone has no var/ yet: SQLite cannot create its file in a missing folder.
     VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -210,7 +214,8 @@ STORAGES = {
         "OPTIONS": {"location": str(VAR_DIR / "media"), "base_url": None},
     },
     "private": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        # Files 0600 in folders 0700 (core/storage.py).
+        "BACKEND": "core.storage.PrivateFileSystemStorage",
         "OPTIONS": {"location": str(PRIVATE_MEDIA_ROOT), "base_url": None},
     },
     "reports": {
@@ -389,3 +394,20 @@ OVERSIGHT_REFERENCE_AREA_CODE = env("OVERSIGHT_REFERENCE_AREA_CODE") or "E120000
 # The engine is at parity at a threshold when the worst-to-best ratio of the groups' false
 # match rates is within this (NIST IR 8280 reports demographic differentials as such ratios).
 OVERSIGHT_PARITY_RATIO_LIMIT = env_float("OVERSIGHT_PARITY_RATIO_LIMIT", 1.25)
+
+# --- The audit trail's signed checkpoints (audit/, README "The audit trail"). ---------------
+# The Ed25519 private key (PEM) that signs checkpoints, held outside the database; or
+# AUDIT_SIGNING_KEY_FILE naming a file holding it. Unset: var/audit-signing-key.pem, generated on
+# first use (development and the demo only; `check --deploy` warns).
+AUDIT_SIGNING_KEY = env("AUDIT_SIGNING_KEY")
+# Public keys (64 hex digits each, comma-separated) of keys that signed earlier checkpoints and
+# have since been replaced: their checkpoints still verify.
+AUDIT_RETIRED_PUBLIC_KEYS = [
+    k.strip() for k in (env("AUDIT_RETIRED_PUBLIC_KEYS") or "").split(",") if k.strip()
+]
+# Minutes between periodic checkpoints (a beat task; none is signed when nothing was added).
+AUDIT_CHECKPOINT_MINUTES = env_int("AUDIT_CHECKPOINT_MINUTES", 60)
+CELERY_BEAT_SCHEDULE["audit-checkpoint"] = {
+    "task": "audit.tasks.sign_checkpoint",
+    "schedule": timedelta(minutes=AUDIT_CHECKPOINT_MINUTES),
+}

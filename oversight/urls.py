@@ -30,3 +30,8 @@ urlpatterns = [
     path("api/v1/", include((matching_api, "api"))),
     path("", include((public_public + fairness_public, "public"))),
 ]
+
+# Errors raised before a view runs (a bad Host header, a failing middleware) are answered as JSON
+# under /api/, like every other answer of the frames API, and as the usual pages elsewhere.
+handler400 = "matching.api.bad_request_or_json"
+handler500 = "matching.api.server_error_or_json"

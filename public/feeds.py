@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
@@ -10,11 +11,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
 
-from deployments.models import Deployment
+from audit.models import AuditCheckpoint
+from audit.selectors import checkpoint_summary, latest_checkpoint
 
 from .selectors import feed_entries, public_outcome
 
-Entry = tuple[str, Deployment, datetime]
+# (kind, object, when): kind "notice" or "report" with a trial, or "checkpoint" with the audit
+# trail's latest signed checkpoint (one entry, replaced by each new checkpoint).
+Entry = tuple[str, Any, datetime]
 
 
 class TrialsFeed(Feed):
@@ -33,10 +37,17 @@ class TrialsFeed(Feed):
         return settings.SITE_URL + reverse("public:feed")
 
     def items(self) -> list[Entry]:
-        return feed_entries()
+        entries: list[Entry] = list(feed_entries())
+        checkpoint = latest_checkpoint()
+        if checkpoint is not None:
+            entries.append(("checkpoint", checkpoint, checkpoint.signed_at))
+            entries.sort(key=lambda e: e[2], reverse=True)
+        return entries
 
     def item_title(self, item: Entry) -> str:
         kind, trial, _ = item
+        if kind == "checkpoint":
+            return f"Audit trail checkpoint: {trial.size:,} entries, signed {trial.signed_at_text}"
         where = f"{trial.site.name}, {trial.site.area.name}" if trial.site else trial.reference
         when = timezone.localtime(trial.starts_at).strftime("%-d %B %Y") if trial.starts_at else ""
         if kind == "report":
@@ -45,6 +56,8 @@ class TrialsFeed(Feed):
 
     def item_description(self, item: Entry) -> str:
         kind, trial, _ = item
+        if kind == "checkpoint":
+            return _checkpoint_description(trial)
         use_case = str(trial.use_case) if trial.use_case else ""
         if kind == "report":
             outcome = public_outcome(trial)
@@ -61,11 +74,15 @@ class TrialsFeed(Feed):
 
     def item_link(self, item: Entry) -> str:
         kind, trial, _ = item
+        if kind == "checkpoint":
+            return reverse("public:audit")
         return trial.get_public_url() + ("#results" if kind == "report" else "")
 
     def item_guid(self, item: Entry) -> str:
         # A notice and its later report are two entries: each needs its own permanent id.
         kind, trial, _ = item
+        if kind == "checkpoint":
+            return f"{settings.SITE_URL}{reverse('public:audit')}#checkpoint-{trial.pk}"
         return f"{settings.SITE_URL}{trial.get_public_url()}#{kind}"
 
     item_guid_is_permalink = False
@@ -75,3 +92,11 @@ class TrialsFeed(Feed):
 
     def item_updateddate(self, item: Entry) -> datetime:
         return item[2]
+
+
+def _checkpoint_description(checkpoint: AuditCheckpoint) -> str:
+    return (
+        "The register signed this checkpoint of its audit trail. Keep a copy: it lets anyone "
+        "show later that the trail was not cut short or rewritten. "
+        f"{checkpoint_summary(checkpoint)}"
+    )

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+
 from core.roles import Role, has_role
 from core.types import User
 from deployments import hooks
 from deployments.hooks import Panel
 from deployments.models import Deployment
+
+logger = logging.getLogger(__name__)
 
 MODERATION_SHOWN = 5
 
@@ -36,3 +40,24 @@ def moderation_summary(deployment: Deployment | None, user: User) -> Panel | Non
             ),
         },
     )
+
+
+# The register's actions that publish something: a notice (the chair's sign-off) or a results
+# report. Each is followed by a signed checkpoint of the audit trail, in the same transaction,
+# so the published record and the signed chain that covers it commit together.
+PUBLISHING_ACTIONS = ("approved", "report_published")
+
+
+@hooks.after_change.register
+def checkpoint_publication(deployment: Deployment, action: str) -> None:
+    """Sign the audit chain's head whenever a notice or a report is published."""
+    from audit.services import ChainContradictsCheckpoint, audit_checkpoint_create
+
+    if action not in PUBLISHING_ACTIONS:
+        return
+    try:
+        audit_checkpoint_create(reason=f"{action} {deployment.reference}")
+    except ChainContradictsCheckpoint:
+        # Tampering found: never sign it, but do not hold the publication hostage either.
+        # `verify_audit` names the fault; the periodic task fails loudly until it is dealt with.
+        logger.exception("No audit checkpoint after %s of %s", action, deployment.reference)

@@ -28,6 +28,7 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from audit.selectors import checkpoint_pdf_metadata
 from audit.services import audit_record
 from core.errors import DomainError, NotPermitted, PreconditionsFailed, TransitionNotAllowed
 from core.force import force_details
@@ -261,7 +262,10 @@ def report_pdf_refresh(*, kind: str, key: str) -> ReportPdf | None:
     stored = ReportPdf.objects.filter(kind=kind, key=key).first()
     if _is_current(stored, source_hash):
         return stored
-    pdf = render_pdf_from_html(html)
+    # The audit trail's latest signed checkpoint goes in the metadata, deliberately not in
+    # `_source_hash`: a new checkpoint every hour must not re-render every report. A PDF carries
+    # the latest checkpoint when it was rendered.
+    pdf = render_pdf_from_html(html, metadata=checkpoint_pdf_metadata())
     sha256 = hashlib.sha256(pdf).hexdigest()
     for _attempt in range(2):
         try:

@@ -3,7 +3,7 @@ queue, mounted under /staff/ (namespace "staff"), by oversight/urls.py."""
 
 from django.urls import path
 
-from . import legal_views, moderation_views, views
+from . import audit_views, legal_views, moderation_views, views
 from .feeds import TrialsFeed
 
 public_urlpatterns = [
@@ -36,6 +36,19 @@ public_urlpatterns = [
     path("feed.atom", TrialsFeed(), name="feed"),
     path("how-it-works/", views.how_it_works, name="how_it_works"),
     path("how-it-works/how-it-works.pdf", views.how_it_works_pdf, name="how_it_works_pdf"),
+    # The audit trail's signed checkpoints and its hash-only chain (public/audit_views.py).
+    path("open-data/audit/", audit_views.audit_page, name="audit"),
+    path(
+        "open-data/audit-checkpoints.json",
+        audit_views.audit_checkpoints_json,
+        name="audit_checkpoints_json",
+    ),
+    path("open-data/audit-chain.json", audit_views.audit_chain_json, name="audit_chain_json"),
+    path(
+        "open-data/verify_checkpoints.py",
+        audit_views.audit_verify_script,
+        name="audit_verify_script",
+    ),
     path("legal/", legal_views.public_index, name="legal_index"),
     path("legal/<slug:kind>/", legal_views.public_document, name="legal_document"),
     path("legal/<slug:kind>/v<int:number>/", legal_views.public_version, name="legal_version"),

@@ -95,6 +95,28 @@ def _private_media(tmp_path: Any, settings: Any) -> None:
     settings.STORAGES = storages
 
 
+@pytest.fixture(scope="session")
+def audit_test_key_pem() -> str:
+    """One Ed25519 key for the run's audit checkpoints, so tests never write one into var/."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    return (
+        Ed25519PrivateKey.generate()
+        .private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        .decode("ascii")
+    )
+
+
+@pytest.fixture(autouse=True)
+def _audit_signing_key(settings: Any, audit_test_key_pem: str) -> None:
+    settings.AUDIT_SIGNING_KEY = audit_test_key_pem
+
+
 def in_ci() -> bool:
     return os.environ.get("CI", "").lower() == "true"
 
@@ -149,6 +171,7 @@ def celery_worker_process(
         "REDIS_URL": settings.REDIS_URL,
         "PRIVATE_MEDIA_ROOT": str(settings.PRIVATE_MEDIA_ROOT),
         "REPORTS_ROOT": str(settings.REPORTS_ROOT),
+        "AUDIT_SIGNING_KEY": settings.AUDIT_SIGNING_KEY,
         "DJANGO_SETTINGS_MODULE": "oversight.settings",
         # A worker refuses to start on the development key (core/startup.py).
         "SECRET_KEY": os.environ.get("SECRET_KEY") or f"test-worker-key-{uuid.uuid4().hex}",

@@ -1,7 +1,8 @@
 """On PostgreSQL, refuse UPDATE and DELETE on the audit table even to raw SQL.
 
-TRUNCATE is not covered by row triggers; in production the application's database role should
-not own the table (owners may TRUNCATE and drop triggers). Test databases are flushed with
+TRUNCATE is not covered by row triggers; in production the application's database role does
+not own the table and holds only INSERT and SELECT on it (owners may TRUNCATE and disable or drop
+triggers; README, "Production"; `manage.py check` warns otherwise). Test databases are flushed with
 TRUNCATE, which is why no statement trigger refuses it here.
 """
 
@@ -19,11 +20,6 @@ $$ LANGUAGE plpgsql""",
     FOR EACH ROW EXECUTE FUNCTION audit_event_append_only()""",
 ]
 
-DROP = [
-    "DROP TRIGGER IF EXISTS audit_event_append_only ON audit_auditevent",
-    "DROP FUNCTION IF EXISTS audit_event_append_only()",
-]
-
 
 def create(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
@@ -32,12 +28,8 @@ def create(apps, schema_editor):
             schema_editor.execute(statement, params=None)
 
 
-def drop(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        for statement in DROP:
-            schema_editor.execute(statement, params=None)
-
-
 class Migration(migrations.Migration):
     dependencies = [("audit", "0001_initial")]
-    operations = [migrations.RunPython(create, drop)]
+    # No reverse: `migrate audit 0001` must be refused (IrreversibleError), never drop the
+    # trigger that makes the trail append-only (tests/audit/test_migrations.py).
+    operations = [migrations.RunPython(create, reverse_code=None)]

@@ -1,16 +1,19 @@
-"""The audit trail is append-only and hash-chained, and `verify_audit` finds tampering."""
+"""The audit trail is append-only and hash-chained, and every field of an event is hashed."""
 
+import hashlib
+import json
+from datetime import UTC, datetime
 from itertools import pairwise
 
 import pytest
-from django.core.management import call_command
 from django.db import connection, transaction
 from django.db.utils import DatabaseError
 
-from audit.models import AppendOnlyError, AuditEvent
-from audit.services import audit_record, audit_verify_chain
+from audit.models import GENESIS_HASH, AppendOnlyError, AuditEvent, link_hash
+from audit.services import audit_record, audit_verify
 
 from ..conftest import in_ci
+from .helpers import run_verify, table, tamper
 
 
 @pytest.fixture
@@ -21,27 +24,41 @@ def events(actors):
     ]
 
 
-def run_verify(capsys):
-    try:
-        call_command("verify_audit")
-    except SystemExit as exit_:
-        code = exit_.code
-    else:
-        code = 0
-    out = capsys.readouterr()
-    return code, out.out + out.err
-
-
 def test_each_event_links_to_the_one_before(events):
+    assert events[0].prev_hash == GENESIS_HASH
     for previous, event in pairwise(events):
         assert event.prev_hash == previous.hash
-        assert event.hash == event.compute_hash()
+        assert event.hash == link_hash(event.prev_hash, event.digest)
+        assert event.hash_version == 2
 
 
-def test_verify_audit_reports_an_intact_chain(events, capsys):
+def test_the_digest_covers_every_field_of_the_event(events, actors):
+    event = AuditEvent.objects.get(pk=events[1].pk)
+    payload = json.loads(event.canonical())
+    assert payload["actor_id"] == actors.planner.pk
+    assert set(payload) == {
+        "v", "at", "actor_id", "actor", "action", "object_type", "object_id",
+        "object_repr", "details", "salt",
+    }  # fmt: skip
+    # Every stored field is either in the digest or a link: adding a field without hashing it
+    # fails here.
+    hashed = {"at", "actor", "actor_label", "action", "object_type", "object_id", "object_repr"}
+    hashed |= {"details", "salt", "hash_version"}
+    links = {"id", "prev_hash", "digest", "hash"}
+    assert {f.name for f in AuditEvent._meta.concrete_fields} == hashed | links
+    assert event.digest == hashlib.sha256(event.canonical()).hexdigest()
+
+
+def test_changing_the_actor_id_alone_is_caught(events, actors, capsys):
+    tamper(f"UPDATE {table()} SET actor_id = %s WHERE id = %s", [actors.chair.pk, events[2].pk])
     code, output = run_verify(capsys)
-    assert code == 0
-    assert output.strip() == f"audit chain intact: {AuditEvent.objects.count()} events"
+    assert code == 1
+    assert f"event #{events[2].pk} was changed" in output
+
+
+def test_each_event_has_its_own_salt(events):
+    assert len({e.salt for e in events}) == len(events)
+    assert all(len(e.salt) == 32 for e in events)
 
 
 def test_the_model_refuses_to_change_an_event(events):
@@ -60,18 +77,14 @@ def test_the_model_refuses_to_delete_an_event(events):
         AuditEvent.objects.filter(pk=events[2].pk).update(action="forged")
 
 
-def _table() -> str:
-    return connection.ops.quote_name(AuditEvent._meta.db_table)
-
-
 @pytest.mark.skipif(
     connection.vendor != "postgresql" and not in_ci(), reason="the trigger exists on PostgreSQL"
 )
 def test_postgresql_refuses_raw_updates_and_deletes(events):
     assert connection.vendor == "postgresql"
     for sql in (
-        f"UPDATE {_table()} SET action = 'forged' WHERE id = %s",
-        f"DELETE FROM {_table()} WHERE id = %s",
+        f"UPDATE {table()} SET action = 'forged' WHERE id = %s",
+        f"DELETE FROM {table()} WHERE id = %s",
     ):
         with (
             pytest.raises(DatabaseError, match="append-only"),
@@ -82,44 +95,44 @@ def test_postgresql_refuses_raw_updates_and_deletes(events):
     assert AuditEvent.objects.get(pk=events[1].pk).action == "test.step_1"
 
 
-def _tamper(sql: str, params: list) -> None:
-    """Change the table behind the model's back, as an attacker with database access would."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # Dropping the trigger is transactional: the test's rollback restores it.
-            cursor.execute(f"DROP TRIGGER audit_event_append_only ON {_table()}")
-        cursor.execute(sql, params)
-
-
 def test_a_changed_event_is_caught(events, capsys):
-    _tamper(f"UPDATE {_table()} SET details = %s WHERE id = %s", ['{"n": 99}', events[2].pk])
-    report = audit_verify_chain()
-    assert report.broken_event_id == events[2].pk
+    tamper(f"UPDATE {table()} SET details = %s WHERE id = %s", ['{"n": 99}', events[2].pk])
+    result = audit_verify()
+    assert (result.fault, result.event_id) == ("changed", events[2].pk)
     code, output = run_verify(capsys)
     assert code == 1
-    assert f"event #{events[2].pk}" in output
-    assert "contents do not match" in output
+    assert f"event #{events[2].pk} was changed" in output
 
 
-def test_a_deleted_event_is_caught(events, capsys):
-    _tamper(f"DELETE FROM {_table()} WHERE id = %s", [events[1].pk])
-    code, output = run_verify(capsys)
-    assert code == 1
-    assert f"event #{events[2].pk}" in output
-    assert "previous-hash" in output
-
-
-def test_a_rehashed_forgery_is_caught_by_the_next_event(events, capsys):
-    forged = AuditEvent.objects.get(pk=events[3].pk)
-    forged.action = "forged"
-    new_hash = forged.compute_hash()
-    _tamper(
-        f"UPDATE {_table()} SET action = %s, hash = %s WHERE id = %s",
-        ["forged", new_hash, events[3].pk],
+def _legacy_event(prev_hash: str, action: str) -> AuditEvent:
+    """An event as the first hash format wrote it (before the actor's id was hashed)."""
+    event = AuditEvent(
+        at=datetime(2026, 11, 1, tzinfo=UTC),
+        actor_label="planner",
+        action=action,
+        details={"n": 1},
+        hash_version=1,
+        prev_hash=prev_hash,
     )
+    event.hash = event.compute_hash()
+    event.save()
+    return event
+
+
+def test_events_in_the_first_hash_format_still_verify(db, capsys):
+    first = _legacy_event(GENESIS_HASH, "old.one")
+    _legacy_event(first.hash, "old.two")
+    audit_record(actor="system", action="new.one")
+    assert audit_verify().is_intact
+    assert run_verify(capsys)[0] == 0
+
+
+def test_an_event_in_the_first_format_after_the_second_is_refused(db, capsys):
+    new = audit_record(actor="system", action="new.one")
+    _legacy_event(new.hash, "downgraded")
     code, output = run_verify(capsys)
     assert code == 1
-    assert f"event #{events[4].pk}" in output
+    assert "hash format v1 after events in format v2" in output
 
 
 def test_every_transition_writes_to_the_chain(actors, draft, capsys):

@@ -178,3 +178,43 @@ def test_the_commands_dry_run_checks_and_changes_nothing(db):
 
     assert "34 areas" in out.getvalue()
     assert not Area.objects.exists()
+
+
+def dry_run(path: object) -> str:
+    out = io.StringIO()
+    call_command("import_area_demographics", str(path), dry_run=True, stdout=out)
+    return out.getvalue()
+
+
+def test_the_dry_run_says_what_the_real_import_would_do(db, tmp_path):
+    first = tmp_path / "first.csv"
+    first.write_bytes(shipped_csv("E09000001,City,50,10,10,10,10,10"))
+    assert "would import 1 areas: 1 new, 0 updated" in dry_run(first)
+    assert not Area.objects.exists()
+    assert not AuditEvent.objects.exists()
+    call_command("import_area_demographics", str(first), stdout=io.StringIO())
+
+    second = tmp_path / "second.csv"
+    second.write_bytes(
+        shipped_csv("E09000001,City,60,20,10,10,10,10", "E09000002,Barking,5,1,1,1,1,1")
+    )
+    said = dry_run(second)
+    assert "would import 2 areas: 1 new, 1 updated" in said
+    assert "Nothing was changed" in said
+    assert Area.objects.get(code="E09000001").population == 50
+    out = io.StringIO()
+    call_command("import_area_demographics", str(second), stdout=out)
+    assert "1 new, 1 updated" in out.getvalue()
+
+
+@pytest.mark.parametrize("dry", [False, True], ids=["import", "dry run"])
+def test_a_nul_byte_is_refused_with_its_line(db, tmp_path, dry):
+    bad = tmp_path / "ts021.csv"
+    bad.write_bytes(
+        shipped_csv("E09000001,City,50,10,10,10,10,10", "E09000002,Bark\x00ing,5,1,1,1,1,1")
+    )
+    with pytest.raises(CommandError) as refused:
+        call_command("import_area_demographics", str(bad), dry_run=dry, stdout=io.StringIO())
+    assert "Line 3" in str(refused.value)
+    assert "NUL byte" in str(refused.value)
+    assert not Area.objects.exists()

@@ -139,3 +139,18 @@ def test_a_planner_sees_the_list_link_in_the_staff_navigation(client, actors):
     page = client.get(reverse("staff:dashboard")).content.decode()
 
     assert reverse("staff:evaluation_list") in page
+
+
+def test_the_report_pdf_carries_the_audit_trail_s_latest_checkpoint(client, actors, evaluation):
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    from audit.selectors import checkpoint_summary
+    from audit.services import audit_checkpoint_create
+
+    checkpoint = audit_checkpoint_create(reason="test")
+    client.force_login(actors.panel_a)
+    response = client.get(reverse("staff:evaluation_pdf", args=[evaluation.pk]))
+    info = PdfReader(BytesIO(response.content)).metadata
+    assert info["/OversightAuditCheckpoint"] == checkpoint_summary(checkpoint)

@@ -207,3 +207,53 @@ def test_staff_pages_still_require_a_csrf_token(api, actors, live):
     api.force_login(actors.operator)
     response = api.post(reverse("staff:run_start", args=[live.reference]), {"source_label": "C"})
     assert response.status_code == 403
+
+
+def test_a_failure_on_the_server_is_answered_as_json_not_an_html_page(
+    live, actors, sample_faces, settings, tmp_path
+):
+    """A real fault, with DEBUG off: the private storage cannot be written (a file stands where
+    its folder should be), so saving the alert's crop fails mid-request."""
+    settings.DEBUG = False
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_bytes(b"")
+    storages = dict(settings.STORAGES)
+    storages["private"] = {**storages["private"], "OPTIONS": {"location": str(blocker / "p")}}
+    settings.STORAGES = storages
+    started = services.run_start(deployment=live, operator=actors.operator, source_label="Cam 2")
+    client = Client(raise_request_exception=False)
+    response = post(client, started.run, jpeg(sample_faces, "obama2.jpg"), token=started.token)
+    assert response.status_code == 500
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["error"] == "server_error"
+    assert not Alert.objects.exists()
+
+
+def test_an_unknown_api_address_is_answered_as_json(api):
+    for path in ("/api/v1/runs/abc/frames", "/api/v1/nothing", "/api/v1/runs/1/frames/extra"):
+        response = api.get(path)
+        assert response.status_code == 404, path
+        assert response["Content-Type"] == "application/json"
+        assert response.json()["error"] == "not_found"
+
+
+def test_an_error_before_the_view_runs_is_json_under_the_api_and_a_page_elsewhere(settings):
+    settings.DEBUG = False
+    client = Client(HTTP_HOST="not-this-site.example", raise_request_exception=False)
+    response = client.post("/api/v1/runs/1/frames", data=b"x", content_type="image/jpeg")
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["error"] == "bad_request"
+    page = client.get("/")
+    assert page.status_code == 400
+    assert page["Content-Type"].startswith("text/html")
+
+
+def test_the_project_500_handler_answers_json_under_the_api(rf):
+    from django.urls import get_resolver
+
+    handler = get_resolver().resolve_error_handler(500)
+    response = handler(rf.get("/api/v1/runs/1/frames"))
+    assert response.status_code == 500
+    assert response["Content-Type"] == "application/json"
+    assert handler(rf.get("/")).status_code == 500

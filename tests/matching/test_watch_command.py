@@ -224,3 +224,39 @@ def test_the_real_command_exits_with_status_3_when_the_gate_refuses(live, actors
     assert ran.returncode == 0, ran.stderr
     lines = [json.loads(line) for line in ran.stdout.splitlines()]
     assert [Path(a["source"]).name for a in lines] == ["obama2.jpg"]
+
+
+def test_a_run_is_named_run_n_never_after_a_frame_s_file_name(live, sample_faces, tmp_path):
+    # A file named after the person in it, as a careless export might name it.
+    named = tmp_path / "jane-doe-at-the-bus-stop.jpg"
+    shutil.copy(sample_faces / "biden.jpg", named)
+    assert watch(live.reference, named, operator="operator")[0] == 0
+    assert watch(live.reference, tmp_path, operator="operator")[0] == 0
+    assert list(Run.objects.order_by("id").values_list("source_label", flat=True)) == [
+        "run 1",
+        "run 2",
+    ]
+    trail = json.dumps(list(AuditEvent.objects.values_list("details", "object_repr")))
+    assert "jane-doe" not in trail
+    assert tmp_path.name not in trail
+
+
+def test_a_run_may_be_named_after_its_camera(live, sample_faces):
+    watch(live.reference, sample_faces / "biden.jpg", operator="operator", camera="Camera 2")
+    assert Run.objects.get().source_label == "Camera 2"
+    started = AuditEvent.objects.get(action="run.started")
+    assert started.details["source"] == "Camera 2"
+
+
+def test_watchlist_images_and_alert_crops_are_0600_in_folders_0700(live, sample_faces, settings):
+    import stat
+
+    watch(live.reference, sample_faces / "obama2.jpg", operator="operator")
+    root = Path(settings.PRIVATE_MEDIA_ROOT)
+    entry = live.watchlist.entries.get()
+    alert = Alert.objects.get()
+    for name in (entry.image.name, alert.crop.name):
+        path = root / name
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o600, name
+        for folder in path.relative_to(root).parents:
+            assert stat.S_IMODE(os.stat(root / folder).st_mode) == 0o700, folder

@@ -33,7 +33,9 @@ def test_feed_has_a_notice_for_each_published_trial_and_a_report_when_published(
     done = reported(actors)
     factories.make_draft(actors.planner)
     titles = [title for title, _ in entries(client)]
-    assert len(titles) == 3
+    # Three trial entries and the audit trail's latest checkpoint (tests/public/test_audit_*).
+    assert len(titles) == 4
+    assert sum(t.startswith("Audit trail checkpoint:") for t in titles) == 1
     assert any(t.startswith("Notice:") and upcoming.reference in t for t in titles)
     assert any(t.startswith("Notice:") and done.reference in t for t in titles)
     assert any(t.startswith("Results:") and done.reference in t for t in titles)
@@ -41,4 +43,4 @@ def test_feed_has_a_notice_for_each_published_trial_and_a_report_when_published(
 
 def test_notice_and_report_entries_have_different_permanent_ids(client: Any, reported_trial: Any):
     ids = [entry_id for _, entry_id in entries(client)]
-    assert len(ids) == len(set(ids)) == 2
+    assert len(ids) == len(set(ids)) == 3  # the notice, the report, the latest checkpoint

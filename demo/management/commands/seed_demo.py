@@ -30,6 +30,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo data ready ({len(made)} new deployments).")
         self.stdout.write(result["evaluation"])
         self.stdout.write(result["engine"])
+        self.stdout.write(result["checkpoint"])
         self.stdout.write(f"Demo sign-ins (password: {options['password']}):")
         for username, roles in demo_logins():
             self.stdout.write(f"  {username:<12} {roles}")

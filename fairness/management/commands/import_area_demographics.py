@@ -16,7 +16,7 @@ from core.errors import MalformedFile
 from fairness.census import (
     DEFAULT_CENSUS_CSV,
     area_demographics_import,
-    read_census_csv,
+    area_demographics_import_dry_run,
 )
 
 
@@ -43,8 +43,12 @@ class Command(BaseCommand):
             raise CommandError(f"Cannot read {path}: {exc.strerror}. Check the path.") from None
         try:
             if options["dry_run"]:
-                kind, rows = read_census_csv(data)
-                self.stdout.write(f"{path}: {len(rows)} areas in the {kind} format; no errors.")
+                summary = area_demographics_import_dry_run(data=data, source=path.name)
+                self.stdout.write(
+                    f"Dry run: importing {path.name} ({summary.format} format) would import "
+                    f"{summary.areas} areas: {summary.created} new, {summary.updated} updated. "
+                    "Nothing was changed."
+                )
                 return
             summary = area_demographics_import(data=data, source=path.name)
         except MalformedFile as exc:

@@ -26,7 +26,13 @@ from django.utils import timezone
 
 from core.errors import NotPermitted
 from deployments.models import Deployment
-from matching.sources import expand_sources, frames_from_files, is_video, video_sample_count
+from matching.sources import (
+    expand_sources,
+    frames_from_files,
+    is_video,
+    run_label,
+    video_sample_count,
+)
 
 GATE_EXIT = 3
 
@@ -61,7 +67,12 @@ class Command(BaseCommand):
             help="Frames per batch; the gate is asked before each (default 8).",
         )
         parser.add_argument(
-            "--source-label", default="", help="Name of the run's source (default: the paths)."
+            "--camera",
+            "--source-label",
+            dest="camera",
+            default="",
+            help="The camera's name, for example “Camera 2, north exit” (default: “run N”). "
+            "Never a file name: the run's name is kept in the audit trail for good.",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -88,7 +99,7 @@ class Command(BaseCommand):
         if not files:
             raise CommandError("The sources hold no image or video files.")
 
-        label = options["source_label"] or ", ".join(p.name for p in sources)[:120]
+        label = run_label(deployment=deployment, camera=options["camera"])
         try:
             # The register's answer first: whether this deployment may run now does not depend
             # on who asks, and it is the answer a script needs (exit status 3). run_start then
