@@ -10,6 +10,7 @@ output line mentions any of them.
 
 from __future__ import annotations
 
+import datetime
 import logging
 from pathlib import Path
 from typing import Any
@@ -129,7 +130,8 @@ def test_a_face_that_matches_no_one_leaves_no_trace_anywhere(
                 if isinstance(value, memoryview | bytes | bytearray):
                     data = bytes(value)
                     assert not any(b in data for b in binary), f"face data in {table}"
-                elif value is not None:
+                elif value is not None and not isinstance(value, datetime.date):
+                    # A time's digits ("10:26:10.837261") can spell a distance by chance.
                     shown = str(value)
                     assert not any(t in shown for t in text), f"face trace in {table}: {shown}"
     # No file was written to any storage.
