@@ -112,8 +112,15 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": str(VAR_DIR / "oversight.sqlite3"),
-            # Wait for a writer rather than failing with "database is locked".
-            "OPTIONS": {"timeout": 20},
+            # Concurrent writers wait for each other rather than fail with "database is locked"
+            # (and lose their audit events): WAL lets readers run beside the one writer, and
+            # IMMEDIATE takes the write lock when a transaction begins, so a waiting writer is
+            # queued by the busy timeout instead of failing when it upgrades a read lock.
+            "OPTIONS": {
+                "timeout": 20,
+                "transaction_mode": "IMMEDIATE",
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            },
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -130,6 +137,14 @@ if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
     CELERY_TASK_ALWAYS_EAGER = False
+    # --- Nothing lost when the broker is down (core/outbox.py) -----------------------------
+    # Work is recorded in the database's outbox first, so a publish that fails loses nothing:
+    # fail in about a second rather than retry for many while a person waits for the page.
+    CELERY_BROKER_CONNECTION_TIMEOUT = 1
+    CELERY_TASK_PUBLISH_RETRY = False
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 5}
+    CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 1
+    CACHES["default"]["OPTIONS"] = {"socket_connect_timeout": 1, "socket_timeout": 1}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CELERY_BROKER_URL = "memory://localhost/"
@@ -149,7 +164,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "matching.tasks.purge_expired",
         "schedule": crontab(minute=17),
     },
+    # Hands over work that waited for the broker (core/outbox.py); a starting worker sweeps too.
+    "sweep-outbox": {"task": "core.tasks.outbox_sweep", "schedule": timedelta(minutes=1)},
 }
+# Outbox work handed to the broker but not done after this many seconds is handed over again;
+# after this many hand-overs it is shown as failed on the staff dashboard.
+OVERSIGHT_OUTBOX_REDISPATCH_SECONDS = env_int("OVERSIGHT_OUTBOX_REDISPATCH_SECONDS", 600)
+OVERSIGHT_OUTBOX_MAX_ATTEMPTS = env_int("OVERSIGHT_OUTBOX_MAX_ATTEMPTS", 10)
+# Questions one address may ask on the public notices in an hour (counted in the database).
+OVERSIGHT_QUESTIONS_PER_HOUR = env_int("OVERSIGHT_QUESTIONS_PER_HOUR", 5)
 
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
