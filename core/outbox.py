@@ -36,14 +36,19 @@ from .models import OutboxMessage, RateLimitHit
 
 logger = logging.getLogger(__name__)
 
-RUN_TASK = "core.tasks.outbox_run"
-# Work handed to the broker but not done after this long is handed over again: the message
-# may have been lost with a broker that restarted without persistence.
-REDISPATCH_AFTER = timedelta(seconds=getattr(settings, "OVERSIGHT_OUTBOX_REDISPATCH_SECONDS", 600))
-# After this many hand-overs without success a message is left for a person to look at (it is
-# shown as failed on the staff dashboard), rather than retried for ever.
-MAX_ATTEMPTS = getattr(settings, "OVERSIGHT_OUTBOX_MAX_ATTEMPTS", 10)
 KEEP_DONE = timedelta(days=30)
+
+
+def _redispatch_after() -> timedelta:
+    # Work handed to the broker but not done after this long is handed over again: the message
+    # may have been lost with a broker that restarted without persistence.
+    return timedelta(seconds=settings.OVERSIGHT_OUTBOX_REDISPATCH_SECONDS)
+
+
+def _max_attempts() -> int:
+    # After this many hand-overs without success a message is left for a person to look at
+    # (the staff dashboard shows it as failed), rather than retried for ever.
+    return int(settings.OVERSIGHT_OUTBOX_MAX_ATTEMPTS)
 
 
 def enqueue(task: str, *, about: str = "", description: str = "", **kwargs: Any) -> OutboxMessage:
@@ -127,9 +132,9 @@ def run(message_id: int) -> str:
 def waiting(*, now: datetime | None = None) -> QuerySet[OutboxMessage]:
     """Messages the sweeper should hand over: never handed over, or handed over long ago."""
     now = now or timezone.now()
-    return OutboxMessage.objects.filter(done_at__isnull=True, attempts__lt=MAX_ATTEMPTS).filter(
-        Q(dispatched_at__isnull=True) | Q(dispatched_at__lt=now - REDISPATCH_AFTER)
-    )
+    return OutboxMessage.objects.filter(
+        done_at__isnull=True, attempts__lt=_max_attempts()
+    ).filter(Q(dispatched_at__isnull=True) | Q(dispatched_at__lt=now - _redispatch_after()))
 
 
 def sweep(*, now: datetime | None = None, limit: int = 500) -> int:
@@ -162,7 +167,7 @@ def waiting_summary(*, shown: int = 5) -> WaitingWork:
     latest_error = pending.exclude(last_error="").order_by("-pk").first()
     return WaitingWork(
         waiting=pending.count(),
-        failed=pending.filter(attempts__gte=MAX_ATTEMPTS).count(),
+        failed=pending.filter(attempts__gte=_max_attempts()).count(),
         oldest=list(pending.order_by("created_at", "pk")[:shown]),
         last_error=latest_error.last_error if latest_error else "",
     )
