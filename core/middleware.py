@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -23,4 +24,16 @@ class DomainErrorMiddleware:
         if isinstance(exception, DomainError):
             # The action does not fit the object's state: a conflict, not a server error.
             return render(request, "409.html", {"message": exception.message}, status=409)
+        if isinstance(exception, OperationalError) and "database is locked" in str(exception):
+            # SQLite (the embedded default) waited its busy timeout for another writer; the
+            # transaction rolled back whole, so nothing was saved and trying again is safe.
+            return render(
+                request,
+                "409.html",
+                {
+                    "message": "The register is busy with other changes. Nothing was saved: "
+                    "please try again in a moment."
+                },
+                status=409,
+            )
         return None

@@ -49,3 +49,6 @@ class RateLimitHit(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["scope", "key", "at"], name="ratelimit_lookup")]
+
+    def __str__(self) -> str:
+        return f"{self.scope} at {self.at:%Y-%m-%d %H:%M:%S}"

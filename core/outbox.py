@@ -80,7 +80,7 @@ def _dispatch(message: OutboxMessage) -> bool:
     try:
         # ignore_result: publishing then never touches the result backend (Redis as well).
         _run_task().apply_async(args=[message.pk], ignore_result=True)
-    except Exception as error:  # noqa: BLE001  any broker fault: the row keeps the work
+    except Exception as error:
         # Never reaches the person who acted: their change is committed; the sweeper retries.
         logger.warning("Outbox message %s not dispatched: %s", message.pk, error)
         OutboxMessage.objects.filter(pk=message.pk, done_at__isnull=True).update(
@@ -132,9 +132,9 @@ def run(message_id: int) -> str:
 def waiting(*, now: datetime | None = None) -> QuerySet[OutboxMessage]:
     """Messages the sweeper should hand over: never handed over, or handed over long ago."""
     now = now or timezone.now()
-    return OutboxMessage.objects.filter(
-        done_at__isnull=True, attempts__lt=_max_attempts()
-    ).filter(Q(dispatched_at__isnull=True) | Q(dispatched_at__lt=now - _redispatch_after()))
+    return OutboxMessage.objects.filter(done_at__isnull=True, attempts__lt=_max_attempts()).filter(
+        Q(dispatched_at__isnull=True) | Q(dispatched_at__lt=now - _redispatch_after())
+    )
 
 
 def sweep(*, now: datetime | None = None, limit: int = 500) -> int:

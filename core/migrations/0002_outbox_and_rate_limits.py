@@ -4,43 +4,62 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('core', '0001_role_groups'),
+        ("core", "0001_role_groups"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='OutboxMessage',
+            name="OutboxMessage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('task', models.CharField(help_text="The Celery task's registered name.", max_length=200)),
-                ('kwargs', models.JSONField(default=dict, help_text="The task's keyword arguments.")),
-                ('about', models.CharField(blank=True, db_index=True, max_length=100)),
-                ('description', models.CharField(blank=True, max_length=200)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('dispatched_at', models.DateTimeField(blank=True, null=True)),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('last_error', models.TextField(blank=True)),
-                ('done_at', models.DateTimeField(blank=True, db_index=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "task",
+                    models.CharField(
+                        help_text="The Celery task's registered name.", max_length=200
+                    ),
+                ),
+                (
+                    "kwargs",
+                    models.JSONField(default=dict, help_text="The task's keyword arguments."),
+                ),
+                ("about", models.CharField(blank=True, db_index=True, max_length=100)),
+                ("description", models.CharField(blank=True, max_length=200)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("dispatched_at", models.DateTimeField(blank=True, null=True)),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                ("last_error", models.TextField(blank=True)),
+                ("done_at", models.DateTimeField(blank=True, db_index=True, null=True)),
             ],
             options={
-                'ordering': ['created_at', 'pk'],
-                'indexes': [models.Index(fields=['done_at', 'dispatched_at'], name='outbox_waiting')],
+                "ordering": ["created_at", "pk"],
+                "indexes": [
+                    models.Index(fields=["done_at", "dispatched_at"], name="outbox_waiting")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='RateLimitHit',
+            name="RateLimitHit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('scope', models.CharField(max_length=50)),
-                ('key', models.CharField(max_length=64)),
-                ('at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("scope", models.CharField(max_length=50)),
+                ("key", models.CharField(max_length=64)),
+                ("at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'indexes': [models.Index(fields=['scope', 'key', 'at'], name='ratelimit_lookup')],
+                "indexes": [models.Index(fields=["scope", "key", "at"], name="ratelimit_lookup")],
             },
         ),
     ]

@@ -113,7 +113,9 @@ def test_a_rolled_back_watchlist_upload_leaves_no_work_and_its_image_is_purged(a
     assert not os.path.exists(stored)
 
 
-def test_an_upload_that_fails_inside_its_own_transaction_leaves_no_image(actors, draft, monkeypatch):
+def test_an_upload_that_fails_inside_its_own_transaction_leaves_no_image(
+    actors, draft, monkeypatch
+):
     from matching.services import watchlists
 
     def audit_fails(**_: Any) -> None:
@@ -158,7 +160,9 @@ def test_work_handed_over_long_ago_but_never_done_is_handed_over_again(actors, d
     assert message.is_done and message.attempts == 2
 
 
-def test_work_dispatched_twice_has_its_effect_once(actors, draft, django_capture_on_commit_callbacks):
+def test_work_dispatched_twice_has_its_effect_once(
+    actors, draft, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=False):
         entry = add_entry(draft, actors.planner)
     message = OutboxMessage.objects.get(task=ENROL)
