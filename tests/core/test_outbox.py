@@ -240,3 +240,33 @@ def test_the_dashboard_and_the_watchlist_show_work_that_waits(
     assert "Work waiting to be done (1)" in dashboard
     outbox.sweep()
     assert "Work waiting to be done" not in client.get("/staff/").content.decode()
+
+
+def test_beat_sweeps_the_outbox_every_minute(actors, documents, django_capture_on_commit_callbacks):
+    from core.tasks import outbox_sweep
+
+    entry = settings.CELERY_BEAT_SCHEDULE["sweep-outbox"]
+    assert entry["task"] == outbox_sweep.name and entry["schedule"] == timedelta(minutes=1)
+    trial = completed(actors)
+    with django_capture_on_commit_callbacks(execute=False):
+        ds.deployment_publish_report(deployment=trial, by=actors.moderator)
+    outbox_sweep.delay()
+    assert not OutboxMessage.objects.filter(done_at__isnull=True).exists()
+
+
+def test_a_misspelt_task_is_refused_when_the_work_is_recorded(db):
+    with pytest.raises(KeyError):
+        outbox.enqueue("public.tasks.no_such_task", deployment_id=1)
+    assert not OutboxMessage.objects.exists()
+
+
+def test_work_that_fails_every_time_is_shown_as_failed_and_no_longer_retried(db, settings):
+    settings.OVERSIGHT_OUTBOX_MAX_ATTEMPTS = 2
+    # Arguments the task does not take: it fails every time it runs (here, eagerly).
+    message = OutboxMessage.objects.create(task=REFRESH, kwargs={"wrong_argument": 1})
+    assert outbox.sweep() == 0
+    assert outbox.sweep() == 0
+    message.refresh_from_db()
+    assert message.attempts == 2 and "TypeError" in message.last_error
+    assert not outbox.waiting().exists()
+    assert outbox.waiting_summary().failed == 1
