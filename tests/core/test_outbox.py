@@ -270,3 +270,23 @@ def test_work_that_fails_every_time_is_shown_as_failed_and_no_longer_retried(db,
     assert message.attempts == 2 and "TypeError" in message.last_error
     assert not outbox.waiting().exists()
     assert outbox.waiting_summary().failed == 1
+
+
+def test_entries_left_enrolling_before_the_outbox_are_resumed_by_the_migration(
+    actors, draft, django_capture_on_commit_callbacks
+):
+    import importlib
+
+    from django.apps import apps
+
+    with django_capture_on_commit_callbacks(execute=False):
+        entry = add_entry(draft, actors.planner)
+    OutboxMessage.objects.all().delete()  # as before the outbox: the task was simply lost
+    migration = importlib.import_module("matching.migrations.0002_resume_stuck_enrolments")
+    migration.resume(apps, None)
+    migration.resume(apps, None)  # and running it twice queues it once
+    message = OutboxMessage.objects.get()
+    assert message.kwargs == {"entry_id": entry.pk}
+    outbox.sweep()
+    entry.refresh_from_db()
+    assert entry.status == WatchlistEntry.Status.ENROLLED
