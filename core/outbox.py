@@ -21,6 +21,7 @@ broker (Celery eager, the embedded default) the relay runs the work at once afte
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -77,7 +78,18 @@ def relay(message_id: int) -> bool:
     return message is not None and _dispatch(message)
 
 
+# Broker URL -> monotonic time until which it is taken to be down. After one refused publish,
+# this process stops trying for a few seconds (a circuit breaker), so an action that records
+# several messages waits for one refused publish at most, not one each.
+_BROKER_DOWN_UNTIL: dict[str, float] = {}
+BROKER_RETRY_AFTER_SECONDS = 5.0
+
+
 def _dispatch(message: OutboxMessage) -> bool:
+    eager = bool(current_app.conf.task_always_eager)
+    broker = str(current_app.conf.broker_url)
+    if not eager and time.monotonic() < _BROKER_DOWN_UNTIL.get(broker, 0.0):
+        return False  # still waiting; the sweeper hands it over once the broker is back
     try:
         # ignore_result: publishing then never touches the result backend (Redis as well).
         _run_task().apply_async(args=[message.pk], ignore_result=True)
@@ -85,12 +97,14 @@ def _dispatch(message: OutboxMessage) -> bool:
         # Never reaches the person who acted: their change is committed; the sweeper retries.
         logger.warning("Outbox message %s not dispatched: %s", message.pk, error)
         failed = OutboxMessage.objects.filter(pk=message.pk, done_at__isnull=True)
-        if current_app.conf.task_always_eager:
+        if eager:
             # No broker: the task itself ran here and failed, which counts as an attempt.
             failed.update(last_error=_describe(error), attempts=F("attempts") + 1)
         else:
+            _BROKER_DOWN_UNTIL[broker] = time.monotonic() + BROKER_RETRY_AFTER_SECONDS
             failed.update(last_error=_describe(error))
         return False
+    _BROKER_DOWN_UNTIL.pop(broker, None)
     OutboxMessage.objects.filter(pk=message.pk).update(
         dispatched_at=timezone.now(), attempts=F("attempts") + 1
     )

@@ -228,6 +228,20 @@ def test_with_the_broker_down_the_publish_fails_fast_and_the_work_waits(
     assert ReportPdf.objects.filter(kind="trial", key=trial.reference).exists()
 
 
+def test_an_action_recording_much_work_waits_for_one_refused_publish_at_most(
+    db, django_capture_on_commit_callbacks
+):
+    with celery_pointed_at(f"redis://127.0.0.1:{free_port()}/0"):
+        started = time.monotonic()
+        with django_capture_on_commit_callbacks(execute=True):
+            for n in range(10):
+                outbox.enqueue(REFRESH, about=f"deployment:{n}", deployment_id=n)
+        elapsed = time.monotonic() - started
+    assert elapsed < 1, f"recording the work took {elapsed:.1f} s with the broker down"
+    assert OutboxMessage.objects.filter(dispatched_at__isnull=True).count() == 10
+    assert OutboxMessage.objects.exclude(last_error="").count() == 1
+
+
 def test_the_dashboard_and_the_watchlist_show_work_that_waits(
     client, actors, draft, django_capture_on_commit_callbacks
 ):
