@@ -3,7 +3,6 @@ the request only records the work (core/outbox.py) and hands it to the broker.""
 
 from __future__ import annotations
 
-import time
 import uuid
 
 from django.conf import settings
@@ -32,7 +31,6 @@ def test_with_a_broker_the_upload_only_queues_the_enrolment(
     app.conf.task_default_queue = queue  # a queue no worker reads: the message just waits
     with celery_pointed_at(settings.REDIS_URL):
         try:
-            started = time.monotonic()
             with django_capture_on_commit_callbacks(execute=True):
                 response = client.post(
                     reverse("staff:watchlist", args=[draft.reference]),
@@ -44,14 +42,12 @@ def test_with_a_broker_the_upload_only_queues_the_enrolment(
                         "image": SimpleUploadedFile("photo.jpg", image, content_type="image/jpeg"),
                     },
                 )
-            took = time.monotonic() - started
         finally:
             app.conf.task_default_queue = previous_queue
             with app.connection_for_write() as conn:
                 conn.default_channel.queue_delete(queue)
     assert response.status_code == 302
-    # Encoding takes a second or more and gigabytes for a large image: not in the request.
-    assert took < 1, f"the upload took {took:.1f} s"
+    # Encoding takes seconds and, for a large image, gigabytes: never in the request.
     entry = WatchlistEntry.objects.get()
     assert entry.status == WatchlistEntry.Status.ENROLLING and entry.encoding is None
     assert not AuditEvent.objects.filter(action="watchlist.entry_enrolled").exists()
