@@ -169,6 +169,13 @@ def sweep(*, now: datetime | None = None, limit: int = 500) -> int:
     return sent
 
 
+def retry_failed() -> int:
+    """Give work that failed every time fresh attempts (`manage.py outbox --retry-failed`)."""
+    return OutboxMessage.objects.filter(done_at__isnull=True, attempts__gte=_max_attempts()).update(
+        attempts=0, dispatched_at=None
+    )
+
+
 @dataclass(frozen=True)
 class WaitingWork:
     """What the staff pages say about queued work."""
