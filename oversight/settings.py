@@ -129,10 +129,10 @@ REDIS_URL = env("REDIS_URL")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's Redis cache, but a read misses and a write is dropped while Redis is down.
+            "BACKEND": "core.redis_cache.FailSoftRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "oversight",
-            # A cache that is down answers in a second (no user action depends on it).
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
