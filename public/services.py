@@ -4,8 +4,7 @@ PDF reports (one per trial with published results, one per year).
 Questions: anyone may ask on a published notice (rate-limited per address in the database, so
 the limit holds and the question is saved whether or not Redis is up); a moderator publishes a
 question with the force's answer or removes it with a reason, and the removal stays visible as a
-trace. Every step is in
-the audit trail; a question's email address is never written there.
+trace. Every step is in the audit trail; a question's email address is never written there.
 
 PDFs: `report_pdf_refresh` renders the report's HTML from the same includes as the web page,
 hashes it, and renders and stores a new PDF only when that hash differs from the stored one's
