@@ -2,7 +2,8 @@ from django.apps import AppConfig
 
 
 class CoreConfig(AppConfig):
-    """What every app uses and that knows no app: errors, roles, storage, PDFs, form helpers."""
+    """What every app uses and that knows no app: errors, roles, storage, PDFs, form helpers,
+    the outbox of work queued after an action, and rate limits."""
 
     name = "core"
     verbose_name = "Core"

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -31,6 +32,18 @@ class DomainErrorMiddleware:
         if isinstance(exception, DomainError):
             # The action does not fit the object's state: a conflict, not a server error.
             return render(request, "409.html", {"message": exception.message}, status=409)
+        if isinstance(exception, OperationalError) and "database is locked" in str(exception):
+            # SQLite (the embedded default) waited its busy timeout for another writer; the
+            # transaction rolled back whole, so nothing was saved and trying again is safe.
+            return render(
+                request,
+                "409.html",
+                {
+                    "message": "The register is busy with other changes. Nothing was saved: "
+                    "please try again in a moment."
+                },
+                status=409,
+            )
         return None
 
 

@@ -12,6 +12,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
+from core import outbox
 from core.errors import DomainError, NotPermitted, PreconditionsFailed
 from core.forms import attach_problems
 from core.roles import ROLE_DUTIES, Role, has_role, roles_of
@@ -41,6 +42,8 @@ def dashboard(request: StaffRequest) -> HttpResponse:
         "sections": dashboard_for(request.user),
         "duties": [(r.label, ROLE_DUTIES[r]) for r in Role if r in roles],
         "panels": panels_for("dashboard", deployment=None, user=request.user),
+        # Work recorded in the outbox and not yet done (the broker or the worker is down).
+        "waiting_work": outbox.waiting_summary() if roles else None,
     }
     return render(request, "staff/dashboard.html", context)
 

@@ -12,6 +12,7 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
+from core import outbox
 from core.roles import Role, has_role
 from core.types import User
 from deployments.models import Deployment, DeploymentUserObjectPermission, State
@@ -58,6 +59,14 @@ def watchlist_entries(deployment: Deployment) -> QuerySet[WatchlistEntry]:
         .defer("encoding")
         .order_by("-added_at", "-pk")
     )
+
+
+def enrolments_waiting(entries: Any) -> dict[int, Any]:
+    """For each entry still enrolling, its unfinished outbox message (when it was queued, how
+    often handed to the worker, the last error), so the page says why it is still waiting."""
+    enrolling = [e.pk for e in entries if e.status == WatchlistEntry.Status.ENROLLING]
+    found = outbox.waiting_for([f"watchlist_entry:{pk}" for pk in enrolling])
+    return {int(about.split(":", 1)[1]): message for about, message in found.items()}
 
 
 @dataclass

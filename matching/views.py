@@ -36,6 +36,7 @@ from .selectors import (
     WATCHLIST_OPEN_STATES,
     alert_for,
     alerts_of,
+    enrolments_waiting,
     may_see_watchlist_images,
     operated_deployments,
     runs_of,
@@ -122,9 +123,13 @@ def watchlist(request: StaffRequest, reference: str) -> HttpResponse:
                         "result in a few seconds.",
                     )
                 return redirect("staff:watchlist", deployment.reference)
+    entries = list(watchlist_entries(deployment))
+    waiting = enrolments_waiting(entries)
+    for entry in entries:
+        entry.enrolment_waiting = waiting.get(entry.pk)  # type: ignore[attr-defined]
     context = {
         "deployment": deployment,
-        "entries": watchlist_entries(deployment),
+        "entries": entries,
         "summary": watchlist_summary(deployment),
         "form": form,
         "is_planner": deployment.is_planner(request.user),

@@ -1,28 +1,28 @@
 """Writes behind the public pages: questions from the public, their moderation, and the stored
 PDF reports (one per trial with published results, one per year).
 
-Questions: anyone may ask on a published notice (rate-limited per address through the cache,
-which is Redis when `REDIS_URL` is set); a moderator publishes a question with the force's
-answer or removes it with a reason, and the removal stays visible as a trace. Every step is in
-the audit trail; a question's email address is never written there.
+Questions: anyone may ask on a published notice (rate-limited per address in the database, so
+the limit holds and the question is saved whether or not Redis is up); a moderator publishes a
+question with the force's answer or removes it with a reason, and the removal stays visible as a
+trace. Every step is in the audit trail; a question's email address is never written there.
 
 PDFs: `report_pdf_refresh` renders the report's HTML from the same includes as the web page,
 hashes it, and renders and stores a new PDF only when that hash differs from the stored one's
 `source_hash`. The register tells `public.hooks` of each change inside its transaction, which
-queues a refresh with `transaction.on_commit`, so the worker never reads uncommitted rows and a
-rolled-back change queues nothing.
+records a refresh in the outbox (core/outbox.py) in that transaction: it is sent after commit, so
+the worker never reads uncommitted rows, a rolled-back change queues nothing, and a refresh
+recorded while the broker is down runs once it is back.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
@@ -30,9 +30,11 @@ from django.utils import timezone
 
 from audit.selectors import checkpoint_pdf_metadata
 from audit.services import audit_record
+from core import outbox
 from core.errors import DomainError, NotPermitted, PreconditionsFailed, TransitionNotAllowed
 from core.force import force_details
 from core.pdf import render_pdf_from_html
+from core.ratelimit import rate_limit_hit
 from core.roles import Role, has_role
 from core.types import User
 from deployments.models import Deployment
@@ -64,25 +66,14 @@ class RateLimited(DomainError):
         self.retry_after = retry_after
 
 
-# --- questions ------------------------------------------------------------------------------
-def _address_key(address: str, window: int) -> str:
-    # Keyed by a keyed hash: the cache never holds a member of the public's IP address.
-    digest = hashlib.sha256(f"{settings.SECRET_KEY}|{address}".encode()).hexdigest()[:32]
-    return f"public-questions:{digest}:{window}"
-
-
+# --- questions ---------------------------------------------------------------------------------
 def _count_attempt(address: str) -> None:
-    now = int(timezone.now().timestamp())
-    window, left = divmod(now, 3600)
-    key = _address_key(address, window)
-    cache.add(key, 0, timeout=3600)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # the key expired between add and incr
-        cache.set(key, 1, timeout=3600)
-        count = 1
-    if count > QUESTIONS_PER_HOUR:
-        wait = 3600 - left
+    # In the database, in the question's own transaction: the limit holds with Redis down, and
+    # never refuses or loses a question because of a service the question does not need.
+    wait = rate_limit_hit(
+        scope="public-questions", who=address, limit=QUESTIONS_PER_HOUR, window=timedelta(hours=1)
+    )
+    if wait is not None:
         raise RateLimited(
             f"You have asked {QUESTIONS_PER_HOUR} questions in the last hour from this "
             f"connection, which is the limit. Please try again in {wait // 60 + 1} minutes.",
@@ -98,8 +89,8 @@ def question_submit(
         raise TransitionNotAllowed("Questions can be asked only on a published notice.")
     if not text.strip():
         raise PreconditionsFailed({"text": ["Write your question."]})
-    _count_attempt(address)
     with transaction.atomic():
+        _count_attempt(address)
         question = PublicQuestion.objects.create(
             deployment=deployment, text=text.strip(), name=name.strip(), email=email.strip()
         )
@@ -327,11 +318,14 @@ def report_pdfs_refresh_for(*, deployment_id: int) -> list[str]:
 
 
 def queue_report_refresh(deployment: Deployment) -> None:
-    """Queue the PDF refresh for after the current transaction commits."""
-    from .tasks import refresh_report_pdfs
-
-    pk = deployment.pk
-    transaction.on_commit(lambda: refresh_report_pdfs.delay(pk))
+    """Record the PDF refresh in this transaction's outbox; it runs once this commits, or once
+    the broker is back (core/outbox.py)."""
+    outbox.enqueue(
+        "public.tasks.refresh_report_pdfs",
+        about=f"deployment:{deployment.pk}",
+        description=f"Render the report PDFs that show {deployment.reference}",
+        deployment_id=deployment.pk,
+    )
 
 
 # --- the rules /how-it-works/ describes ---------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -151,24 +152,43 @@ def celery_worker_process(
     Tasks sent while it runs go to a queue of this test's own, so stale messages from other
     runs on the same Redis never reach it and it never takes theirs.
     """
+    import uuid
+
+    needs_real_services(postgres=True, redis=True)
+    queue = f"oversight-test-{uuid.uuid4().hex[:12]}"
+    with running_celery_worker(
+        request, settings, tmp_path, redis_url=settings.REDIS_URL, queue=queue
+    ) as worker:
+        yield worker
+
+
+@contextlib.contextmanager
+def running_celery_worker(
+    request: pytest.FixtureRequest,
+    settings: Any,
+    tmp_path: Any,
+    *,
+    redis_url: str,
+    queue: str | None = None,
+) -> Any:
+    """Start a real Celery worker (solo pool) on `redis_url` against the test database (which
+    must be PostgreSQL), wait until it answers a ping, and stop it on leaving. With `queue`, it
+    takes only that queue and this process sends its tasks there."""
     import subprocess
     import sys
     import time
-    import uuid
 
     from django.db import connection
 
     from oversight.celery import app
 
-    needs_real_services(postgres=True, redis=True)
     db = connection.settings_dict
-    queue = f"oversight-test-{uuid.uuid4().hex[:12]}"
     env = {
         **os.environ,
         "DATABASE_URL": (
             f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
         ),
-        "REDIS_URL": settings.REDIS_URL,
+        "REDIS_URL": redis_url,
         "PRIVATE_MEDIA_ROOT": str(settings.PRIVATE_MEDIA_ROOT),
         "REPORTS_ROOT": str(settings.REPORTS_ROOT),
         "AUDIT_SIGNING_KEY": settings.AUDIT_SIGNING_KEY,
@@ -176,7 +196,8 @@ def celery_worker_process(
         # A worker refuses to start on the development key (core/startup.py).
         "SECRET_KEY": os.environ.get("SECRET_KEY") or f"test-worker-key-{uuid.uuid4().hex}",
     }
-    log = (tmp_path / "worker.log").open("w+")
+    name = queue or f"oversight-test-{os.getpid()}-{time.monotonic_ns()}"
+    log = (tmp_path / f"worker-{name}.log").open("w+")
     worker = subprocess.Popen(
         [
             sys.executable,
@@ -187,10 +208,9 @@ def celery_worker_process(
             "worker",
             "--pool=solo",
             "--concurrency=1",
-            "-Q",
-            queue,
+            *(["-Q", queue] if queue else []),
             "-n",
-            f"{queue}@%h",
+            f"{name}@%h",
             "--without-gossip",
             "--without-mingle",
             "--loglevel=INFO",
@@ -200,10 +220,11 @@ def celery_worker_process(
         stderr=subprocess.STDOUT,
     )
     previous_queue = app.conf.task_default_queue
-    app.conf.task_default_queue = queue
+    if queue:
+        app.conf.task_default_queue = queue
     try:
         deadline = time.monotonic() + 60
-        while not app.control.ping(destination=[f"{queue}@{os.uname().nodename}"], timeout=0.5):
+        while not app.control.ping(destination=[f"{name}@{os.uname().nodename}"], timeout=0.5):
             if worker.poll() is not None or time.monotonic() > deadline:
                 log.seek(0)
                 pytest.fail(f"the Celery worker did not start:\n{log.read()}")
@@ -218,11 +239,11 @@ def celery_worker_process(
         log.seek(0)
         text = log.read()
         log.close()
-        sys.stdout.write(f"\n--- celery worker log ({queue}) ---\n{text}\n")
+        sys.stdout.write(f"\n--- celery worker log ({name}) ---\n{text}\n")
         succeeded = [
             line.split("] ", 1)[-1] for line in text.splitlines() if " succeeded in " in line
         ]
-        WORKER_RUNS.append((request.node.nodeid, settings.REDIS_URL, succeeded))
+        WORKER_RUNS.append((request.node.nodeid, redis_url, succeeded))
 
 
 def wait_for(predicate: Any, *, timeout: float = 30.0, what: str = "the condition") -> None:

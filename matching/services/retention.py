@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -19,6 +20,8 @@ from ._common import (
 )
 from .runs import _forget_matchers
 
+logger = logging.getLogger(__name__)
+
 
 # --- retention ----------------------------------------------------------------------------------
 @dataclass
@@ -27,6 +30,7 @@ class PurgeReport:
     images: int = 0
     encodings: int = 0
     crops: int = 0
+    orphans: int = 0
 
     @property
     def is_empty(self) -> bool:
@@ -66,9 +70,36 @@ def retention_purge(*, at: datetime | None = None) -> PurgeReport:
     )
     for deployment_pk in list(due_alerts):
         _purge_crops(deployment_pk, crop_cutoff, at, report)
+    _purge_orphan_images(at, report)
     if report.watchlists or report.crops:
         _forget_matchers()
     return report
+
+
+# An upload's transaction is open for seconds; a file older than this that no entry names was
+# left by a transaction that rolled back (the row is gone, the file on disk is not).
+ORPHAN_GRACE = timedelta(hours=1)
+
+
+def _purge_orphan_images(at: datetime, report: PurgeReport) -> None:
+    """Delete watchlist images that no entry names: the image is kept only while its entry is."""
+    storage = WatchlistEntry._meta.get_field("image").storage  # type: ignore[attr-defined]
+    named = set(WatchlistEntry.objects.exclude(image="").values_list("image", flat=True))
+    folders = ["watchlist"]
+    while folders:
+        folder = folders.pop()
+        try:
+            subfolders, files = storage.listdir(folder)
+        except FileNotFoundError:
+            continue
+        folders.extend(f"{folder}/{sub}" for sub in subfolders)
+        for name in (f"{folder}/{file}" for file in files):
+            if name in named or storage.get_modified_time(name) > at - ORPHAN_GRACE:
+                continue
+            storage.delete(name)
+            report.orphans += 1
+    if report.orphans:
+        logger.info("Retention deleted %s watchlist image(s) that no entry named.", report.orphans)
 
 
 def _purge_watchlist(pk: int, at: datetime, report: PurgeReport) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import partial
 from typing import IO, Any, BinaryIO, cast
 
 import numpy as np
@@ -17,6 +16,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
 from audit.services import audit_record
+from core import outbox
 from core.errors import PreconditionsFailed, TransitionNotAllowed
 from deployments.models import Deployment
 from legal.models import WatchlistCategory
@@ -135,18 +135,32 @@ def watchlist_entry_add(
     else:
         entry.save()
         entry.image.save("upload", image if isinstance(image, File) else File(image), save=True)
+    try:
+        _record_entry_added(entry=entry, deployment=deployment, by=by)
+    except BaseException:
+        # The row rolls back with this transaction; the image on disk must go with it, or it
+        # would be biometric data that no entry names and no retention rule ever deletes.
+        _delete_file(entry.image)
+        raise
+    return entry
+
+
+def _record_entry_added(*, entry: WatchlistEntry, deployment: Deployment, by: User) -> None:
     audit_record(
         actor=by,
         action="watchlist.entry_added",
         obj=deployment,
-        details={"entry": entry.pk, "category": category, "status": entry.status},
+        details={"entry": entry.pk, "category": entry.category, "status": entry.status},
     )
     if entry.status == WatchlistEntry.Status.ENROLLING:
-        from matching.tasks import enrol_entry
-
-        # On commit: the worker must find the row and the stored image.
-        transaction.on_commit(partial(enrol_entry.delay, entry.pk))
-    return entry
+        # In the outbox, in this transaction: the entry stays "enrolling" until the worker
+        # encodes it, and a broker that is down delays its enrolment but never loses it.
+        outbox.enqueue(
+            "matching.tasks.enrol_entry",
+            about=f"watchlist_entry:{entry.pk}",
+            description=f"Enrol a watchlist image for {deployment.reference}",
+            entry_id=entry.pk,
+        )
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ OUTCOME = {
 
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> Any:
-    """The question rate limit lives in the cache (Redis in CI): start each test empty."""
+    """Start each test with an empty cache (Redis in CI)."""
     cache.clear()
     yield
     cache.clear()
