@@ -34,7 +34,9 @@ public_urlpatterns = [
     path("trials/<str:reference>/report.pdf", views.trial_report_pdf, name="trial_report_pdf"),
     path("reports/", views.annual_report_index, name="annual_report_index"),
     path("reports/<report_year:year>/", views.annual_report_page, name="annual_report"),
-    path("reports/<report_year:year>/report.pdf", views.annual_report_pdf, name="annual_report_pdf"),
+    path(
+        "reports/<report_year:year>/report.pdf", views.annual_report_pdf, name="annual_report_pdf"
+    ),
     path("open-data/", views.open_data_index, name="open_data"),
     path("open-data/deployments.csv", views.open_data_csv, name="open_data_csv"),
     path("open-data/deployments.json", views.open_data_json, name="open_data_json"),

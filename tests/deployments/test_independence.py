@@ -66,7 +66,7 @@ def test_another_chair_may_count_the_first_chairs_approval(actors, authorised, s
 def test_a_conflict_declared_after_sign_off_is_refused_and_changes_nothing(actors, draft):
     approved = factories.to_approved(draft, actors)
     reviewer = _fresh(actors.panel_a)
-    with pytest.raises(TransitionNotAllowed, match="already signed off on .* cannot change it"):
+    with pytest.raises(TransitionNotAllowed, match=r"already signed off on .* cannot change it"):
         ds.review_declare_conflict(
             deployment=approved, reviewer=reviewer, details="I know the site owner."
         )
@@ -74,9 +74,11 @@ def test_a_conflict_declared_after_sign_off_is_refused_and_changes_nothing(actor
     assert assignment.is_active
     assert ds.approvals_on_current_revision(approved) == 2
     assert "declare_conflict" not in available_actions(approved, reviewer)
-    assert not AuditEvent.objects.for_object(approved).filter(
-        action="review.conflict_declared"
-    ).exists()
+    assert (
+        not AuditEvent.objects.for_object(approved)
+        .filter(action="review.conflict_declared")
+        .exists()
+    )
 
 
 def test_the_conflict_page_after_sign_off_says_why_it_is_refused(actors, draft):
@@ -97,4 +99,5 @@ def test_a_conflict_before_sign_off_still_removes_the_reviewer(actors, authorise
     ds.review_declare_conflict(
         deployment=authorised, reviewer=actors.panel_a, details="My sibling runs the venue."
     )
-    assert not ReviewAssignment.objects.get(deployment=authorised, reviewer=actors.panel_a).is_active
+    assignment = ReviewAssignment.objects.get(deployment=authorised, reviewer=actors.panel_a)
+    assert not assignment.is_active
