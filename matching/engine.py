@@ -173,8 +173,15 @@ def _unreadable(detail: str = "") -> ImageRejected:
 # PNG colour types and the channels each stores per pixel (PNG specification, 11.2.2 IHDR).
 _PNG_CHANNELS: Final = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
 # Adam7 interlacing: (first column, first row, column step, row step) of each pass.
-_ADAM7: Final = ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2))
-_ADAM7 += ((0, 1, 1, 2),)
+_ADAM7: Final = (
+    (0, 0, 8, 8),
+    (4, 0, 8, 8),
+    (0, 4, 4, 8),
+    (2, 0, 4, 4),
+    (0, 2, 2, 4),
+    (1, 0, 2, 2),
+    (0, 1, 1, 2),
+)
 _PNG_SIGNATURE: Final = b"\x89PNG\r\n\x1a\n"
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
-from legal.diff import has_changes, version_diff
+from legal.diff import has_changes
 from legal.models import Document, DocumentVersion, Instrument, UseCase
 from legal.selectors import public_documents
 
@@ -45,21 +45,31 @@ def public_document(request: HttpRequest, kind: str) -> HttpResponse:
 
 
 def public_version(request: HttpRequest, kind: str, number: int) -> HttpResponse:
-    """One version's full text, and a diff against an earlier version (`?against=N`)."""
-    public = DocumentVersion.objects.select_related("document").filter(
+    """One version's full text, and what changed from the public version before it.
+
+    The diff is the one stored when the version was published; this view never diffs, so a
+    request costs the same however long the document.
+    """
+    public = DocumentVersion.objects.select_related("document", "diff_against").filter(
         document__kind=kind, status__in=_PUBLIC_STATUSES
     )
     version = get_object_or_404(public, number=number)
-    earlier = list(public.filter(number__lt=number).order_by("-number"))
-    against = None
+    # Numbers only: an earlier version's text is not needed here.
+    earlier = list(
+        DocumentVersion.objects.filter(
+            document_id=version.document_id, status__in=_PUBLIC_STATUSES, number__lt=number
+        )
+        .order_by("-number")
+        .only("number")
+    )
+    against = version.diff_against
     requested = request.GET.get("against", "")
-    if requested.isdigit():
-        against = next((v for v in earlier if v.number == int(requested)), None)
-        if against is None:
-            raise Http404("There is no earlier public version with that number to compare.")
-    elif earlier:
-        against = earlier[0]
-    rows = version_diff(against.body, version.body) if against is not None else []
+    if requested and (against is None or requested != str(against.number)):
+        raise Http404(
+            "Each version shows what changed from the public version before it; to compare "
+            "older versions, open each version in turn."
+        )
+    rows = version.diff_rows() if against is not None else []
     return render(
         request,
         "public/legal_version.html",
