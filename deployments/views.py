@@ -24,7 +24,7 @@ from .forms import (
 )
 from .hooks import panels_for
 from .models import Deployment, Outcome, State
-from .policy import submission_problems
+from .policy import may_see_private_notes, may_see_restricted, submission_problems
 from .selectors import (
     dashboard_for,
     deployment_reviews,
@@ -123,8 +123,7 @@ def _after_save(
 def deployment_detail(request: StaffRequest, reference: str) -> HttpResponse:
     deployment = visible_deployment_or_404(request.user, reference)
     actions = available_actions(deployment, request.user)
-    reviews = list(deployment_reviews(deployment))
-    context = {
+    context: dict[str, Any] = {
         "deployment": deployment,
         "actions": actions,
         "action_links": [
@@ -133,8 +132,16 @@ def deployment_detail(request: StaffRequest, reference: str) -> HttpResponse:
             if name in actions and spec.form_class is not None
         ],
         "quorum": settings.OVERSIGHT_PANEL_QUORUM,
+        "pinned": deployment.pinned_documents.select_related("document"),
+        "can_see_restricted": may_see_restricted(request.user, deployment),
+    }
+    if not context["can_see_restricted"]:
+        # Not one of the people who work on it: what the public record shows, and the actions
+        # the person's role allows (an authorising officer may suspend any deployment).
+        return render(request, "staff/deployment_detail.html", context)
+    context |= {
         "timeline": deployment_timeline(deployment),
-        "reviews": reviews,
+        "reviews": list(deployment_reviews(deployment)),
         "assignments": deployment.assignments.select_related("reviewer"),
         "authorisations": deployment.authorisations.select_related("officer"),
         "suspensions": deployment.suspensions.select_related("suspended_by", "lifted_by"),
@@ -143,10 +150,7 @@ def deployment_detail(request: StaffRequest, reference: str) -> HttpResponse:
         if deployment.is_editable
         else [],
         "outcome": Outcome.objects.filter(deployment=deployment).first(),
-        "pinned": deployment.pinned_documents.select_related("document"),
-        # Reviewers' private notes: for the panel reviewing it, and the chair.
-        "can_see_private": deployment.is_reviewer(request.user)
-        or has_role(request.user, Role.PANEL_CHAIR),
+        "can_see_private": may_see_private_notes(request.user, deployment),
         "panels": panels_for("deployment_detail", deployment=deployment, user=request.user),
     }
     return render(request, "staff/deployment_detail.html", context)
