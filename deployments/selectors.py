@@ -23,6 +23,7 @@ from .models import (
 )
 from .policy import need_to_know
 
+
 def _holds(user: User, codename: str) -> Exists:
     return Exists(
         DeploymentUserObjectPermission.objects.filter(
