@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.http import require_GET
 
 from core.errors import DomainError, NotPermitted, PreconditionsFailed
 from core.forms import attach_problems
@@ -35,6 +36,7 @@ from .selectors import (
 
 
 @login_required
+@require_GET
 def dashboard(request: StaffRequest) -> HttpResponse:
     roles = roles_of(request.user)
     context = {
@@ -46,6 +48,7 @@ def dashboard(request: StaffRequest) -> HttpResponse:
 
 
 @login_required
+@require_GET
 def deployment_list(request: StaffRequest) -> HttpResponse:
     deployments = deployments_visible_to(request.user)
     state = request.GET.get("state")
@@ -120,6 +123,7 @@ def _after_save(
 
 
 @login_required
+@require_GET
 def deployment_detail(request: StaffRequest, reference: str) -> HttpResponse:
     deployment = visible_deployment_or_404(request.user, reference)
     actions = available_actions(deployment, request.user)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_GET
 
 from legal.diff import has_changes
 from legal.models import Document, DocumentVersion, Instrument, UseCase
@@ -17,6 +18,7 @@ _PUBLIC_STATUSES = (
 )
 
 
+@require_GET
 def public_index(request: HttpRequest) -> HttpResponse:
     return render(
         request,
@@ -29,6 +31,7 @@ def public_index(request: HttpRequest) -> HttpResponse:
     )
 
 
+@require_GET
 def public_document(request: HttpRequest, kind: str) -> HttpResponse:
     """A document's public history: every version with its fingerprint and what changed."""
     document = get_object_or_404(Document, kind=kind)
@@ -44,6 +47,7 @@ def public_document(request: HttpRequest, kind: str) -> HttpResponse:
     )
 
 
+@require_GET
 def public_version(request: HttpRequest, kind: str, number: int) -> HttpResponse:
     """One version's full text, and what changed from the public version before it.
 

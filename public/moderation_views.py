@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import DomainError, NotPermitted, PreconditionsFailed
 from core.roles import Role, has_role
@@ -65,6 +65,7 @@ def _render_queue(
 
 
 @login_required
+@require_GET
 def queue(request: StaffRequest) -> HttpResponse:
     _require_moderator(request)
     return _render_queue(request, _queue_context())
