@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
@@ -34,10 +34,10 @@ if TYPE_CHECKING:
 
 
 # --- need to know ------------------------------------------------------------------------------
-def holding(user: Person, codename: str) -> QuerySet[DeploymentUserObjectPermission]:
+def holding(user: Person, codename: str) -> QuerySet[Any]:
     """The ids of the deployments on which `user` holds this object permission."""
     return DeploymentUserObjectPermission.objects.filter(
-        user_id=user.pk, permission__codename=codename
+        user_id=cast(int, user.pk), permission__codename=codename
     ).values("content_object_id")
 
 
