@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST
 
 from core.errors import DomainError, NotPermitted
 from core.roles import Role, has_role
@@ -24,7 +24,6 @@ def _require_legal_officer(request: StaffRequest) -> None:
 
 
 @login_required
-@require_GET
 def document_list(request: StaffRequest) -> HttpResponse:
     _require_legal_officer(request)
     return render(

@@ -9,13 +9,7 @@ from django.views.decorators.http import require_GET
 
 from legal.diff import has_changes
 from legal.models import Document, DocumentVersion, Instrument, UseCase
-from legal.selectors import public_documents
-
-_PUBLIC_STATUSES = (
-    DocumentVersion.Status.PUBLISHED,
-    DocumentVersion.Status.SUPERSEDED,
-    DocumentVersion.Status.WITHDRAWN,
-)
+from legal.selectors import PUBLIC_STATUSES, public_documents
 
 
 @require_GET
@@ -35,7 +29,7 @@ def public_index(request: HttpRequest) -> HttpResponse:
 def public_document(request: HttpRequest, kind: str) -> HttpResponse:
     """A document's public history: every version with its fingerprint and what changed."""
     document = get_object_or_404(Document, kind=kind)
-    versions = list(document.versions.filter(status__in=_PUBLIC_STATUSES).order_by("-number"))
+    versions = list(document.versions.filter(status__in=PUBLIC_STATUSES).order_by("-number"))
     # Each version is compared with the public version before it (drafts are never public).
     history = [
         (v, versions[i + 1] if i + 1 < len(versions) else None) for i, v in enumerate(versions)
@@ -55,13 +49,13 @@ def public_version(request: HttpRequest, kind: str, number: int) -> HttpResponse
     request costs the same however long the document.
     """
     public = DocumentVersion.objects.select_related("document", "diff_against").filter(
-        document__kind=kind, status__in=_PUBLIC_STATUSES
+        document__kind=kind, status__in=PUBLIC_STATUSES
     )
     version = get_object_or_404(public, number=number)
     # Numbers only: an earlier version's text is not needed here.
     earlier = list(
         DocumentVersion.objects.filter(
-            document_id=version.document_id, status__in=_PUBLIC_STATUSES, number__lt=number
+            document_id=version.document_id, status__in=PUBLIC_STATUSES, number__lt=number
         )
         .order_by("-number")
         .only("number")

@@ -112,7 +112,7 @@ MATRIX = {
     "staff:login": everyone(302, anonymous=200),
     "staff:logout": everyone((405, 302)),
     # --- the legal register: legal officers ---------------------------------------------------
-    "staff:legal_documents": staff((403, 405), legal=GET_ONLY),
+    "staff:legal_documents": staff(403, legal=200),
     "staff:legal_version_create": staff(403, legal=200),
     "staff:legal_version_edit": staff(403, legal=200, at={"pk": "legal_draft"}),
     "staff:legal_version_publish": staff((405, 403), legal=(405, 302), at={"pk": "legal_draft"}),

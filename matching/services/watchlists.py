@@ -133,8 +133,8 @@ def watchlist_entry_add(
         )
         entry.save()
     elif (header := _too_many_pixels(image)) is not None:
-        # Refused from the header alone, before anything is stored or decoded. (Other faults,
-        # such as a truncated file, are refused by enrolment, which decodes nothing first.)
+        # Refused from the header alone, before anything is stored or decoded. Other faults
+        # (a damaged or truncated file) are refused by enrolment, with their reasons.
         entry.status = WatchlistEntry.Status.REFUSED
         entry.refusal_code, entry.refusal_reason = header.reason_code, header.message
         entry.save()
