@@ -198,3 +198,17 @@ def test_a_body_over_the_request_limit_is_refused_and_nothing_saved(actors, docu
     )
     assert response.status_code == 400
     assert DocumentVersion.objects.count() == before
+
+
+def test_the_migration_stores_the_diffs_of_versions_published_before_it(long_versions):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("legal.migrations.0003_version_diff")
+    base, second = long_versions
+    QuerySet.update(DocumentVersion.objects.all(), diff=None, diff_against=None)
+    migration.store_existing_diffs(apps, None)
+    second.refresh_from_db()
+    assert second.diff_against_id == base.pk
+    assert sides(second.diff_rows()) == (paragraphs(base.body), paragraphs(second.body))
