@@ -72,3 +72,4 @@ benchmarks: install sample-faces
 	$(PY) benchmarks/bench_matching.py
 	$(PY) benchmarks/bench_pipeline.py
 	$(PY) benchmarks/bench_memory.py
+	$(PY) benchmarks/bench_legal_diff.py

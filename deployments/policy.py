@@ -1,22 +1,97 @@
-"""The force's policy rules a deployment request must meet before it can be submitted.
+"""The force's policy rules: who needs to know a deployment's restricted fields, and what a
+deployment request must meet before it can be submitted.
 
-Each check returns problems as (field, message) pairs; field is "" for problems that are not
-about one field. The request form shows them as its checklist and `deployment_submit` refuses
-while any remain. Apps built on the register add checks through `hooks.submission_checks`.
+Need to know: the intelligence case, the watchlist, reviewers' private notes, the names of
+those who operate it and the timeline of who did what are for the people who work on that
+deployment, and nobody else (README, "Need to know"). `need_to_know` is the rule as a query
+filter and `may_see_restricted` the same rule for one deployment; every page, selector and
+template asks one of them. Anyone else on staff sees what the public sees, or a 404.
+
+Submission: each check returns problems as (field, message) pairs; field is "" for problems
+that are not about one field. The request form shows them as its checklist and
+`deployment_submit` refuses while any remain. Apps built on the register add checks through
+`hooks.submission_checks`.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
+from django.db.models import Q, QuerySet
 
+from core.roles import Role, has_role, roles_of
 from legal.selectors import missing_required_documents
 
 from . import hooks
 from .hooks import Problem, SubmissionCheck
-from .models import Deployment
+from .models import Authorisation, Deployment, DeploymentUserObjectPermission, State
+
+if TYPE_CHECKING:
+    from core.roles import Person
+
+
+# --- need to know ------------------------------------------------------------------------------
+def holding(user: Person, codename: str) -> QuerySet[Any]:
+    """The ids of the deployments on which `user` holds this object permission."""
+    return DeploymentUserObjectPermission.objects.filter(
+        user_id=cast(int, user.pk), permission__codename=codename
+    ).values("content_object_id")
+
+
+def need_to_know(user: Person) -> Q:
+    """The deployments whose restricted fields this person may see, as a filter.
+
+    - its planner (who holds the object right to change it);
+    - an authorising officer while it waits for authorisation, and afterwards the officer who
+      authorised it;
+    - its assigned panel reviewers (the right is removed when they declare a conflict), and
+      the panel chair once it has been submitted;
+    - its assigned operators.
+
+    A draft never submitted, withdrawn or not, is its planner's alone. The roles are checked as
+    well as the object rights: a right kept after a role is taken away grants nothing.
+    """
+    roles = roles_of(user)
+    rule = Q(pk__in=[])
+    if Role.PLANNER in roles:
+        rule |= Q(pk__in=holding(user, "change_deployment"))
+    if Role.AUTHORISING_OFFICER in roles:
+        authorised = Authorisation.objects.filter(officer_id=user.pk).values("deployment_id")
+        rule |= Q(state=State.SUBMITTED) | Q(pk__in=authorised)
+    if Role.PANEL_CHAIR in roles:
+        rule |= Q(submitted_at__isnull=False)
+    if Role.PANEL_MEMBER in roles:
+        rule |= Q(pk__in=holding(user, "review_deployment"))
+    if Role.OPERATOR in roles:
+        rule |= Q(pk__in=holding(user, "operate_deployment"))
+    return rule
+
+
+def may_see_restricted(user: Person, deployment: Deployment) -> bool:
+    """May this person see the deployment's restricted fields? The same rule as `need_to_know`,
+    asked of one deployment (one query)."""
+    if not roles_of(user):
+        return False
+    return Deployment.objects.filter(need_to_know(user), pk=deployment.pk).exists()
+
+
+def may_see_private_notes(user: Person, deployment: Deployment) -> bool:
+    """Reviewers' private notes are the panel's: its assigned reviewers and the chair, among
+    those who need to know."""
+    panel = deployment.is_reviewer(user) or has_role(user, Role.PANEL_CHAIR)  # type: ignore[arg-type]
+    return panel and may_see_restricted(user, deployment)
+
+
+def may_see_questioner_email(user: Person) -> bool:
+    """A questioner's e-mail address is for the moderators, who may need to reply; nobody else
+    sees it, on any page (it is never published, logged or audited)."""
+    return has_role(user, Role.MODERATOR)
+
+
+# --- submission --------------------------------------------------------------------------------
 
 # Fields a request needs, with the words the checklist uses for them.
 REQUIRED_FIELDS: dict[str, str] = {

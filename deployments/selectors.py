@@ -13,16 +13,15 @@ from audit.models import AuditEvent
 from core.roles import Role, roles_of
 from core.types import User
 
-from .models import Deployment, DeploymentUserObjectPermission, Review, ReviewAssignment, State
-
-# Roles that see every request once it has left its planner's hands.
-_SEES_ALL_SUBMITTED = {
-    Role.PLANNER,
-    Role.AUTHORISING_OFFICER,
-    Role.PANEL_CHAIR,
-    Role.LEGAL_OFFICER,
-    Role.MODERATOR,
-}
+from .models import (
+    PUBLIC_STATES,
+    Deployment,
+    DeploymentUserObjectPermission,
+    Review,
+    ReviewAssignment,
+    State,
+)
+from .policy import need_to_know
 
 
 def _holds(user: User, codename: str) -> Exists:
@@ -34,26 +33,21 @@ def _holds(user: User, codename: str) -> Exists:
 
 
 def deployments_visible_to(user: User) -> QuerySet[Deployment]:
-    """Drafts are seen only by their planner; the rest by role, assignment or publication."""
+    """What a member of staff may open: the deployments they need to know (policy.need_to_know)
+    and those the public record shows. Anything else is a 404 to them, as to the public."""
     base = Deployment.objects.select_related("site__area", "use_case", "created_by")
-    roles = roles_of(user)
-    if not roles:
+    if not roles_of(user):
         return base.none()
-    visible = Q(created_by=user) | Q(notice_published_at__isnull=False)
-    if roles & _SEES_ALL_SUBMITTED:
-        visible |= ~Q(state=State.DRAFT)
-    if Role.PANEL_MEMBER in roles:
-        visible |= Q(_reviewable=True) | Q(reviews__reviewer=user)
-    if Role.OPERATOR in roles:
-        visible |= Q(_operable=True)
-    return (
-        base.annotate(
-            _reviewable=_holds(user, "review_deployment"),
-            _operable=_holds(user, "operate_deployment"),
-        )
-        .filter(visible)
-        .distinct()
-    )
+    public = Q(notice_published_at__isnull=False, state__in=PUBLIC_STATES)
+    return base.filter(need_to_know(user) | public)
+
+
+def deployments_known_to(user: User) -> QuerySet[Deployment]:
+    """The deployments whose restricted fields this person may see (policy.need_to_know)."""
+    base = Deployment.objects.select_related("site__area", "use_case", "created_by")
+    if not roles_of(user):
+        return base.none()
+    return base.filter(need_to_know(user))
 
 
 def dashboard_for(user: User) -> dict[str, Any]:
@@ -110,3 +104,9 @@ def deployment_reviews(deployment: Deployment) -> QuerySet[Review]:
 def visible_deployment_or_404(user: User, reference: str) -> Deployment:
     # Not visible and not existing look the same: a 404 does not confirm a draft exists.
     return get_object_or_404(deployments_visible_to(user), reference=reference)
+
+
+def known_deployment_or_404(user: User, reference: str) -> Deployment:
+    """For pages that show only restricted things (the watchlist, the console): a 404 to anyone
+    who does not need to know, whether or not the deployment is public."""
+    return get_object_or_404(deployments_known_to(user), reference=reference)

@@ -220,42 +220,69 @@ def check_review(deployment: Deployment, user: User) -> None:
         raise TransitionNotAllowed("You have already reviewed this version of the request.")
 
 
+# A conflict can still change the panel only while its decision is open.
+CONFLICT_DECLARABLE = (State.SUBMITTED, State.RETURNED, State.AUTHORISED)
+
+
 def check_declare_conflict(deployment: Deployment, user: User) -> None:
     if not ReviewAssignment.objects.filter(
         deployment=deployment, reviewer=user, conflict_declared_at__isnull=True
     ).exists():
         raise NotPermitted(f"You are not an assigned reviewer of {deployment}.")
+    # A decision, once signed off, stands on the panel that made it: a conflict declared
+    # afterwards would silently take an approval out of a quorum that was met when the chair
+    # signed (README, "Independent decisions"). It is raised with the chair instead.
+    if deployment.approved_at is not None or deployment.state not in CONFLICT_DECLARABLE:
+        when = (
+            f"signed off on {timezone.localtime(deployment.approved_at):%-d %B %Y}"
+            if deployment.approved_at is not None
+            else deployment.get_state_display().lower()
+        )
+        raise TransitionNotAllowed(
+            f"The panel's decision on {deployment} is already {when}, so a conflict declared "
+            "now cannot change it. Tell the panel chair in writing; it changes no decision."
+        )
 
 
-def approvals_on_current_revision(deployment: Deployment) -> int:
+def approvals_on_current_revision(deployment: Deployment, *, excluding: User | None = None) -> int:
+    """Distinct approvals of this version by reviewers still assigned (no conflict declared).
+
+    `excluding` leaves one person out: the quorum of a sign-off counts only reviewers other
+    than the person who signs off, so nobody approves and then counts towards their own
+    sign-off (README, "Independent decisions").
+    """
     active = ReviewAssignment.objects.filter(
         deployment=deployment, conflict_declared_at__isnull=True
     ).values("reviewer")
-    return (
-        Review.objects.filter(
-            deployment=deployment,
-            revision=deployment.revision,
-            decision__in=Review.APPROVING,
-            reviewer__in=active,
-        )
-        .values("reviewer")
-        .distinct()
-        .count()
+    approvals = Review.objects.filter(
+        deployment=deployment,
+        revision=deployment.revision,
+        decision__in=Review.APPROVING,
+        reviewer__in=active,
     )
+    if excluding is not None:
+        approvals = approvals.exclude(reviewer=excluding)
+    return approvals.values("reviewer").distinct().count()
 
 
-def has_quorum(deployment: Deployment) -> bool:
-    return approvals_on_current_revision(deployment) >= settings.OVERSIGHT_PANEL_QUORUM
+def has_quorum(deployment: Deployment, *, signer: User) -> bool:
+    """Has the panel the approvals for `signer` to sign off, not counting the signer's own?"""
+    got = approvals_on_current_revision(deployment, excluding=signer)
+    return got >= settings.OVERSIGHT_PANEL_QUORUM
 
 
 def check_sign_off(deployment: Deployment, user: User) -> None:
     _require_role(user, Role.PANEL_CHAIR, doing="sign off a deployment")
     _require_not_own(deployment, user, doing="sign off")
     _require_state(deployment, State.AUTHORISED, doing="signed off")
-    got, need = approvals_on_current_revision(deployment), settings.OVERSIGHT_PANEL_QUORUM
-    if got < need:
+    if not has_quorum(deployment, signer=user):
+        got = approvals_on_current_revision(deployment, excluding=user)
+        need = settings.OVERSIGHT_PANEL_QUORUM
+        own = approvals_on_current_revision(deployment) - got
         raise TransitionNotAllowed(
-            f"The panel needs {need} approvals of this version before sign-off; it has {got}."
+            f"The panel needs {need} approvals of this version before sign-off; it has {got}"
+            + (" from reviewers other than you (your own review does not count)" if own else "")
+            + "."
         )
     if deployment.ends_at is not None and deployment.ends_at <= timezone.now():
         raise TransitionNotAllowed(
@@ -561,6 +588,8 @@ def deployment_sign_off(
         obj=deployment,
         details={
             "revision": deployment.revision,
+            # The quorum it was given on: approvals by reviewers other than the signer.
+            "approvals": approvals_on_current_revision(deployment, excluding=by),
             "pinned": {k: [v.number, v.sha256] for k, v in sorted(current.items())},
             "watchlist_fingerprint": deployment.watchlist_fingerprint,
         },

@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.http import require_GET
 
 from core import outbox
 from core.errors import DomainError, NotPermitted, PreconditionsFailed
@@ -25,7 +26,7 @@ from .forms import (
 )
 from .hooks import panels_for
 from .models import Deployment, Outcome, State
-from .policy import submission_problems
+from .policy import may_see_private_notes, may_see_restricted, submission_problems
 from .selectors import (
     dashboard_for,
     deployment_reviews,
@@ -36,6 +37,7 @@ from .selectors import (
 
 
 @login_required
+@require_GET
 def dashboard(request: StaffRequest) -> HttpResponse:
     roles = roles_of(request.user)
     context = {
@@ -49,6 +51,7 @@ def dashboard(request: StaffRequest) -> HttpResponse:
 
 
 @login_required
+@require_GET
 def deployment_list(request: StaffRequest) -> HttpResponse:
     deployments = deployments_visible_to(request.user)
     state = request.GET.get("state")
@@ -123,11 +126,11 @@ def _after_save(
 
 
 @login_required
+@require_GET
 def deployment_detail(request: StaffRequest, reference: str) -> HttpResponse:
     deployment = visible_deployment_or_404(request.user, reference)
     actions = available_actions(deployment, request.user)
-    reviews = list(deployment_reviews(deployment))
-    context = {
+    context: dict[str, Any] = {
         "deployment": deployment,
         "actions": actions,
         "action_links": [
@@ -136,8 +139,16 @@ def deployment_detail(request: StaffRequest, reference: str) -> HttpResponse:
             if name in actions and spec.form_class is not None
         ],
         "quorum": settings.OVERSIGHT_PANEL_QUORUM,
+        "pinned": deployment.pinned_documents.select_related("document"),
+        "can_see_restricted": may_see_restricted(request.user, deployment),
+    }
+    if not context["can_see_restricted"]:
+        # Not one of the people who work on it: what the public record shows, and the actions
+        # the person's role allows (an authorising officer may suspend any deployment).
+        return render(request, "staff/deployment_detail.html", context)
+    context |= {
         "timeline": deployment_timeline(deployment),
-        "reviews": reviews,
+        "reviews": list(deployment_reviews(deployment)),
         "assignments": deployment.assignments.select_related("reviewer"),
         "authorisations": deployment.authorisations.select_related("officer"),
         "suspensions": deployment.suspensions.select_related("suspended_by", "lifted_by"),
@@ -146,10 +157,7 @@ def deployment_detail(request: StaffRequest, reference: str) -> HttpResponse:
         if deployment.is_editable
         else [],
         "outcome": Outcome.objects.filter(deployment=deployment).first(),
-        "pinned": deployment.pinned_documents.select_related("document"),
-        # Reviewers' private notes: for the panel reviewing it, and the chair.
-        "can_see_private": deployment.is_reviewer(request.user)
-        or has_role(request.user, Role.PANEL_CHAIR),
+        "can_see_private": may_see_private_notes(request.user, deployment),
         "panels": panels_for("deployment_detail", deployment=deployment, user=request.user),
     }
     return render(request, "staff/deployment_detail.html", context)

@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from audit.selectors import checkpoint_pdf_metadata
 from core.errors import DomainError, PreconditionsFailed
@@ -49,6 +49,7 @@ def report_context(evaluation: EngineEvaluation, *, highlight: str | None = None
 
 
 @login_required
+@require_GET
 def evaluation_list(request: StaffRequest) -> HttpResponse:
     check_view_evaluations(request.user)
     evaluations = EngineEvaluation.objects.select_related(
@@ -58,6 +59,7 @@ def evaluation_list(request: StaffRequest) -> HttpResponse:
 
 
 @login_required
+@require_GET
 def evaluation_detail(request: StaffRequest, pk: int) -> HttpResponse:
     check_view_evaluations(request.user)
     evaluation = get_object_or_404(
@@ -70,6 +72,7 @@ def evaluation_detail(request: StaffRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_GET
 def evaluation_pdf(request: StaffRequest, pk: int) -> HttpResponse:
     check_view_evaluations(request.user)
     from core.pdf import render_pdf  # WeasyPrint loads only when a PDF is asked for

@@ -10,6 +10,8 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
+from .diff import DiffRow, rows_from_json
+
 
 class ImmutableVersionError(Exception):
     """Raised when code tries to change a document version that is no longer a draft."""
@@ -121,6 +123,8 @@ class DocumentVersion(models.Model):
     }
     RECORD_FIELDS = (
         *CONTENT_FIELDS,
+        "diff_against_id",
+        "diff",
         "status",
         "created_by_id",
         "published_at",
@@ -148,6 +152,12 @@ class DocumentVersion(models.Model):
     superseded_at = models.DateTimeField(null=True, blank=True)
     withdrawn_at = models.DateTimeField(null=True, blank=True)
     withdrawn_reason = models.TextField(blank=True)
+    # What changed from the public version before it: computed once, when it is published
+    # (legal/diff.py), and only read by the pages. Frozen with the rest of the record.
+    diff_against = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    diff = models.JSONField(null=True, blank=True)
 
     objects = DocumentVersionQuerySet.as_manager()
 
@@ -209,6 +219,25 @@ class DocumentVersion(models.Model):
             )
 
     @staticmethod
+    def length_limit_text() -> str:
+        limit = settings.OVERSIGHT_MAX_DOCUMENT_CHARS
+        return f"{limit:,} characters (about {limit // 6_500 * 1_000:,} words)"
+
+    @classmethod
+    def length_problem(cls, body: str) -> str:
+        """Why `body` is over the document size limit, or "" when it fits.
+
+        The limit keeps every page and every publish-time diff bounded; the form states it.
+        """
+        if len(body) <= settings.OVERSIGHT_MAX_DOCUMENT_CHARS:
+            return ""
+        return (
+            f"The text is {len(body):,} characters; a version may have at most "
+            f"{cls.length_limit_text()}. Shorten it, or publish a long annex as a separate "
+            "document."
+        )
+
+    @staticmethod
     def digest(body: str) -> str:
         return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
@@ -218,6 +247,10 @@ class DocumentVersion(models.Model):
     @property
     def is_editable(self) -> bool:
         return self.status == self.Status.DRAFT
+
+    def diff_rows(self) -> list[DiffRow]:
+        """The stored diff from `diff_against`, as rows; empty when there is none."""
+        return rows_from_json(self.diff or [])
 
 
 class UseCase(models.Model):

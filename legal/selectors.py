@@ -34,3 +34,22 @@ def public_documents() -> QuerySet[Document]:
         "-number"
     )
     return Document.objects.prefetch_related(Prefetch("versions", queryset=public))
+
+
+PUBLIC_STATUSES = (
+    DocumentVersion.Status.PUBLISHED,
+    DocumentVersion.Status.SUPERSEDED,
+    DocumentVersion.Status.WITHDRAWN,
+)
+
+
+def public_versions_before(version: DocumentVersion) -> DocumentVersion | None:
+    """The latest public version of the same document numbered below `version`: the one a
+    published version's diff is taken from."""
+    return (
+        DocumentVersion.objects.filter(
+            document_id=version.document_id, number__lt=version.number, status__in=PUBLIC_STATUSES
+        )
+        .order_by("-number")
+        .first()
+    )

@@ -11,7 +11,9 @@ from core.errors import NotPermitted, TransitionNotAllowed
 from core.roles import Role, has_role
 from core.types import User
 
+from .diff import rows_to_json, version_diff
 from .models import Document, DocumentVersion
+from .selectors import public_versions_before
 
 
 def _require_legal_officer(user: User) -> None:
@@ -19,11 +21,18 @@ def _require_legal_officer(user: User) -> None:
         raise NotPermitted("Only legal officers can draft, publish or withdraw legal documents.")
 
 
+def _require_within_limit(body: str) -> None:
+    problem = DocumentVersion.length_problem(body)
+    if problem:
+        raise TransitionNotAllowed(problem, field="body")
+
+
 @transaction.atomic
 def document_version_draft(
     *, document: Document, title: str, body: str, change_summary: str, by: User
 ) -> DocumentVersion:
     _require_legal_officer(by)
+    _require_within_limit(body)
     # Lock the document so two drafts cannot take the same number.
     document = Document.objects.select_for_update().get(pk=document.pk)
     last = document.versions.aggregate(n=Max("number"))["n"] or 0
@@ -46,6 +55,7 @@ def document_version_update(
     *, version: DocumentVersion, title: str, body: str, change_summary: str, by: User
 ) -> DocumentVersion:
     _require_legal_officer(by)
+    _require_within_limit(body)
     version = DocumentVersion.objects.select_for_update().get(pk=version.pk)
     if not version.is_editable:
         raise TransitionNotAllowed(
@@ -71,6 +81,7 @@ def document_version_publish(*, version: DocumentVersion, by: User) -> DocumentV
         raise TransitionNotAllowed(f"Only a draft can be published; {version} is {version.status}.")
     if not version.body.strip():
         raise TransitionNotAllowed("A version with no text cannot be published.", field="body")
+    _require_within_limit(version.body)
     now = timezone.now()
     superseded = []
     for previous in DocumentVersion.objects.select_for_update().filter(
@@ -80,6 +91,13 @@ def document_version_publish(*, version: DocumentVersion, by: User) -> DocumentV
         previous.superseded_at = now
         previous.save()
         superseded.append(previous.number)
+    # The diff the public pages show is computed here, once, and stored with the version:
+    # a page view never diffs (README, "Bounded work").
+    earlier = public_versions_before(version)
+    version.diff_against = earlier
+    version.diff = (
+        rows_to_json(version_diff(earlier.body, version.body)) if earlier is not None else None
+    )
     version.status = DocumentVersion.Status.PUBLISHED
     version.published_at = now
     version.published_by = by

@@ -54,6 +54,7 @@ __all__ = [
     "Location",
     "Match",
     "Matcher",
+    "check_image",
     "crop_face",
     "detect_faces",
     "encode_faces",
@@ -169,6 +170,89 @@ def _unreadable(detail: str = "") -> ImageRejected:
     )
 
 
+# PNG colour types and the channels each stores per pixel (PNG specification, 11.2.2 IHDR).
+_PNG_CHANNELS: Final = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
+# Adam7 interlacing: (first column, first row, column step, row step) of each pass.
+_ADAM7: Final = (
+    (0, 0, 8, 8),
+    (4, 0, 8, 8),
+    (0, 4, 4, 8),
+    (2, 0, 4, 4),
+    (0, 2, 2, 4),
+    (1, 0, 2, 2),
+    (0, 1, 1, 2),
+)
+_PNG_SIGNATURE: Final = b"\x89PNG\r\n\x1a\n"
+
+
+def _png_expected_bytes(width: int, height: int, bit_depth: int, colour: int, laced: int) -> int:
+    """How many bytes the PNG's decompressed image data must hold: each row is one filter
+    byte and its packed samples; an interlaced image is seven smaller images."""
+    bits = bit_depth * _PNG_CHANNELS.get(colour, 4)
+    passes = _ADAM7 if laced else ((0, 0, 1, 1),)
+    total = 0
+    for x0, y0, dx, dy in passes:
+        columns = max(0, -(-(width - x0) // dx))
+        rows = max(0, -(-(height - y0) // dy))
+        if columns and rows:
+            total += rows * (1 + -(-(columns * bits) // 8))
+    return total
+
+
+def _check_png_data(stream: BinaryIO, start: int) -> None:
+    """Refuse a PNG whose image data is shorter than its header declares.
+
+    Pillow fills the missing rows of such a file with black instead of failing (a 69-byte file
+    can declare 1 x 40,000,000 pixels and come out as 120 MB of padding). The compressed data
+    is inflated here in bounded pieces, counting bytes without keeping them, before any pixel
+    is decoded: the cost is bounded by the pixel cap the caller already applied.
+    """
+    import zlib
+
+    stream.seek(start)
+    if stream.read(8) != _PNG_SIGNATURE:
+        raise _unreadable(" (it is damaged or incomplete)")
+    inflater = zlib.decompressobj()
+    expected: int | None = None
+    produced = 0
+    while True:
+        header = stream.read(8)
+        if len(header) < 8:
+            break
+        length, kind = struct.unpack(">I4s", header)
+        if kind == b"IHDR" and length >= 13:
+            width, height, depth, colour, _, _, laced = struct.unpack(">IIBBBBB", stream.read(13))
+            expected = _png_expected_bytes(width, height, depth, colour, laced)
+            stream.seek(length - 13 + 4, io.SEEK_CUR)
+            continue
+        if kind == b"IDAT":
+            remaining = length
+            while remaining and (expected is None or produced <= expected):
+                piece = stream.read(min(remaining, 1 << 16))
+                if not piece:
+                    break
+                remaining -= len(piece)
+                try:
+                    produced += len(inflater.decompress(piece, 1 << 20))
+                    while inflater.unconsumed_tail and (expected is None or produced <= expected):
+                        produced += len(inflater.decompress(inflater.unconsumed_tail, 1 << 20))
+                except zlib.error:
+                    raise _unreadable(" (its compressed image data is damaged)") from None
+            stream.seek(remaining + 4, io.SEEK_CUR)
+            continue
+        if kind == b"IEND":
+            break
+        stream.seek(length + 4, io.SEEK_CUR)
+    if expected is None or produced < expected:
+        raise ImageRejected(
+            "unreadable",
+            "The file is not an image that can be read (it is damaged or incomplete: its "
+            f"header promises {expected or 0:,} bytes of image data and it holds {produced:,}). "
+            f"Send a complete {_ACCEPTED_FORMATS_TEXT} image.",
+        )
+    stream.seek(start)
+
+
 def load_image(
     data: bytes | str | os.PathLike[str] | BinaryIO, *, max_bytes: int, max_pixels: int
 ) -> RGBImage:
@@ -186,26 +270,9 @@ def load_image(
         raise ValueError("max_bytes and max_pixels must be positive")
     stream, owned = _open_source(data, max_bytes=max_bytes)
     try:
-        try:
-            # Image.open reads only the header. Pillow's own bomb check raises beyond twice
-            # Image.MAX_IMAGE_PIXELS; ours below is the one that normally applies.
-            image = Image.open(stream, formats=_ACCEPTED_FORMATS)
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            # Raised (the warning only when warnings are errors) before the size reaches us.
-            raise ImageRejected(
-                "too_many_pixels",
-                f"The image has more than {_megapixels(Image.MAX_IMAGE_PIXELS or 0)} "
-                f"megapixels; the limit is {_megapixels(max_pixels)} megapixels. "
-                "Send a smaller image.",
-            ) from None
-        except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-            raise _unreadable() from exc
+        image = _open_checked(stream, max_pixels=max_pixels)
         with image:
             width, height = image.size
-            if width * height > max_pixels:
-                raise _too_many_pixels(width, height, max_pixels)
-            if width == 0 or height == 0:
-                raise _unreadable(" (it has no pixels)")
             try:
                 ImageFile.LOAD_TRUNCATED_IMAGES = False  # see the comment at the imports
                 image.load()
@@ -220,6 +287,61 @@ def load_image(
     finally:
         if owned:
             stream.close()
+
+
+def check_image(
+    data: bytes | str | os.PathLike[str] | BinaryIO, *, max_bytes: int, max_pixels: int
+) -> tuple[int, int]:
+    """Check an image without decoding its pixels: its size, its format, the dimensions its
+    header declares against ``max_pixels``, and (for PNG) that it holds the data it declares.
+
+    Returns ``(width, height)``; raises ``ImageRejected`` as ``load_image`` does. A caller's
+    own stream is put back where it was.
+    """
+    if max_bytes <= 0 or max_pixels <= 0:
+        raise ValueError("max_bytes and max_pixels must be positive")
+    stream, owned = _open_source(data, max_bytes=max_bytes)
+    position = stream.tell()
+    try:
+        with _open_checked(stream, max_pixels=max_pixels) as image:
+            return image.size
+    finally:
+        if owned:
+            stream.close()
+        else:
+            stream.seek(position)
+
+
+def _open_checked(stream: BinaryIO, *, max_pixels: int) -> Image.Image:
+    """Open an image's header, refusing it before any pixel is decoded when it declares more
+    than ``max_pixels``, no pixels at all, or (PNG) more pixels than its data holds."""
+    start = stream.tell()
+    try:
+        # Image.open reads only the header. Pillow's own bomb check raises beyond twice
+        # Image.MAX_IMAGE_PIXELS; ours below is the one that normally applies.
+        image = Image.open(stream, formats=_ACCEPTED_FORMATS)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        # Raised (the warning only when warnings are errors) before the size reaches us.
+        raise ImageRejected(
+            "too_many_pixels",
+            f"The image has more than {_megapixels(Image.MAX_IMAGE_PIXELS or 0)} "
+            f"megapixels; the limit is {_megapixels(max_pixels)} megapixels. "
+            "Send a smaller image.",
+        ) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise _unreadable() from exc
+    try:
+        width, height = image.size
+        if width * height > max_pixels:
+            raise _too_many_pixels(width, height, max_pixels)
+        if width == 0 or height == 0:
+            raise _unreadable(" (it has no pixels)")
+        if image.format == "PNG":
+            _check_png_data(stream, start)
+    except BaseException:
+        image.close()
+        raise
+    return image
 
 
 def _upright(image: Image.Image) -> Image.Image:

@@ -53,7 +53,10 @@ class WatchlistEntryForm(forms.Form):
             category.initial = category.choices[0][0]
         self.fields["image"].help_text = (
             "One photograph with the person alone in it: JPEG, PNG, WebP, TIFF, BMP or GIF, up "
-            f"to {filesizeformat(settings.OVERSIGHT_MAX_IMAGE_BYTES)}. It is kept in private "
+            f"to {filesizeformat(settings.OVERSIGHT_MAX_IMAGE_BYTES)} and "
+            f"{settings.OVERSIGHT_MAX_WATCHLIST_IMAGE_PIXELS / 1_000_000:g} megapixels (for "
+            "example 2,000 by 2,000 pixels; crop a larger photograph to the head and shoulders). "
+            "It is kept in private "
             "storage and deleted "
             f"{settings.OVERSIGHT_WATCHLIST_RETENTION_HOURS} hours after the deployment ends."
         )

@@ -2,8 +2,8 @@
 
 Thin: parse, check, call one service or selector, render. Watchlist images and alert crops are
 served only by the permission-checked views here, never from a public URL, and are marked
-not to be cached. A deployment the person cannot see is a 404; one they can see but may not
-work on is a 403 with the reason.
+not to be cached. A deployment the person does not need to know (deployments.policy) is a 404,
+public or not; one they know but may not work on here is a 403 with the reason.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from core.errors import DomainError, NotPermitted, PreconditionsFailed, Transiti
 from core.forms import attach_problems
 from core.types import StaffRequest
 from deployments.models import Deployment
-from deployments.selectors import visible_deployment_or_404
+from deployments.selectors import known_deployment_or_404
 
 from . import engine, services
 from .forms import AdjudicationForm, RemoveEntryForm, RunStartForm, WatchlistEntryForm
@@ -81,7 +81,7 @@ def _sniff_type(stored: FieldFile) -> str:
 @login_required
 @never_cache
 def watchlist(request: StaffRequest, reference: str) -> HttpResponse:
-    deployment = visible_deployment_or_404(request.user, reference)
+    deployment = known_deployment_or_404(request.user, reference)
     if not may_see_watchlist_images(deployment, request.user):
         raise NotPermitted(
             "Only the planner who filed this deployment and its operators can see its watchlist."
@@ -153,7 +153,7 @@ def _entry(deployment: Deployment, pk: int) -> WatchlistEntry:
 @login_required
 @never_cache
 def watchlist_entry_image(request: StaffRequest, reference: str, pk: int) -> HttpResponseBase:
-    deployment = visible_deployment_or_404(request.user, reference)
+    deployment = known_deployment_or_404(request.user, reference)
     if not may_see_watchlist_images(deployment, request.user):
         raise NotPermitted("Only the planner and the operators of this deployment see its images.")
     entry = _entry(deployment, pk)
@@ -178,7 +178,7 @@ def watchlist_entry_image(request: StaffRequest, reference: str, pk: int) -> Htt
 
 @login_required
 def watchlist_entry_remove(request: StaffRequest, reference: str, pk: int) -> HttpResponse:
-    deployment = visible_deployment_or_404(request.user, reference)
+    deployment = known_deployment_or_404(request.user, reference)
     services.check_manage_watchlist(deployment, request.user)
     entry = _entry(deployment, pk)
     form = RemoveEntryForm(request.POST or None)
@@ -207,7 +207,7 @@ def watchlist_entry_remove(request: StaffRequest, reference: str, pk: int) -> Ht
 
 # --- the operator's console ---------------------------------------------------------------------
 def _operated(request: StaffRequest, reference: str) -> Deployment:
-    deployment = visible_deployment_or_404(request.user, reference)
+    deployment = known_deployment_or_404(request.user, reference)
     services.check_operate(deployment, request.user)
     return deployment
 

@@ -445,3 +445,14 @@ CELERY_BEAT_SCHEDULE["audit-checkpoint"] = {
     "task": "audit.tasks.sign_checkpoint",
     "schedule": timedelta(minutes=AUDIT_CHECKPOINT_MINUTES),
 }
+
+# --- Bounded work for every request (README, "Bounded work"). ---------------------------------
+# Watchlist images are face photographs: a tighter pixel cap than frames, checked from the
+# header before any pixel is decoded. Enrolment holds about 67 MB per megapixel (a 36-megapixel
+# image held 2.4 GB), so 4 megapixels (2,000 x 2,000) bounds it near 270 MB.
+OVERSIGHT_MAX_WATCHLIST_IMAGE_PIXELS = env_int("OVERSIGHT_MAX_WATCHLIST_IMAGE_PIXELS", 4_000_000)
+# Longest legal document version, in characters (about 18,000 words); the form says so.
+OVERSIGHT_MAX_DOCUMENT_CHARS = env_int("OVERSIGHT_MAX_DOCUMENT_CHARS", 120_000)
+# Largest request body Django parses as form data (file uploads are counted separately, and the
+# frames API reads its body under its own limit). A longest document, form-encoded, fits.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 1024 * 1024)

@@ -5,18 +5,14 @@ from __future__ import annotations
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_GET
 
-from legal.diff import has_changes, version_diff
+from legal.diff import has_changes
 from legal.models import Document, DocumentVersion, Instrument, UseCase
-from legal.selectors import public_documents
-
-_PUBLIC_STATUSES = (
-    DocumentVersion.Status.PUBLISHED,
-    DocumentVersion.Status.SUPERSEDED,
-    DocumentVersion.Status.WITHDRAWN,
-)
+from legal.selectors import PUBLIC_STATUSES, public_documents
 
 
+@require_GET
 def public_index(request: HttpRequest) -> HttpResponse:
     return render(
         request,
@@ -29,10 +25,11 @@ def public_index(request: HttpRequest) -> HttpResponse:
     )
 
 
+@require_GET
 def public_document(request: HttpRequest, kind: str) -> HttpResponse:
     """A document's public history: every version with its fingerprint and what changed."""
     document = get_object_or_404(Document, kind=kind)
-    versions = list(document.versions.filter(status__in=_PUBLIC_STATUSES).order_by("-number"))
+    versions = list(document.versions.filter(status__in=PUBLIC_STATUSES).order_by("-number"))
     # Each version is compared with the public version before it (drafts are never public).
     history = [
         (v, versions[i + 1] if i + 1 < len(versions) else None) for i, v in enumerate(versions)
@@ -44,32 +41,44 @@ def public_document(request: HttpRequest, kind: str) -> HttpResponse:
     )
 
 
+@require_GET
 def public_version_text(request: HttpRequest, kind: str, number: int) -> HttpResponse:
     """A public version's text exactly as fingerprinted: its SHA-256 is the file's."""
     version = get_object_or_404(
-        DocumentVersion, document__kind=kind, number=number, status__in=_PUBLIC_STATUSES
+        DocumentVersion, document__kind=kind, number=number, status__in=PUBLIC_STATUSES
     )
     response = HttpResponse(version.body.encode("utf-8"), content_type="text/plain; charset=utf-8")
     response["Content-Disposition"] = f'inline; filename="{kind}-v{number}.txt"'
     return response
 
 
+@require_GET
 def public_version(request: HttpRequest, kind: str, number: int) -> HttpResponse:
-    """One version's full text, and a diff against an earlier version (`?against=N`)."""
-    public = DocumentVersion.objects.select_related("document").filter(
-        document__kind=kind, status__in=_PUBLIC_STATUSES
+    """One version's full text, and what changed from the public version before it.
+
+    The diff is the one stored when the version was published; this view never diffs, so a
+    request costs the same however long the document.
+    """
+    public = DocumentVersion.objects.select_related("document", "diff_against").filter(
+        document__kind=kind, status__in=PUBLIC_STATUSES
     )
     version = get_object_or_404(public, number=number)
-    earlier = list(public.filter(number__lt=number).order_by("-number"))
-    against = None
+    # Numbers only: an earlier version's text is not needed here.
+    earlier = list(
+        DocumentVersion.objects.filter(
+            document_id=version.document_id, status__in=PUBLIC_STATUSES, number__lt=number
+        )
+        .order_by("-number")
+        .only("number")
+    )
+    against = version.diff_against
     requested = request.GET.get("against", "")
-    if requested.isdigit():
-        against = next((v for v in earlier if v.number == int(requested)), None)
-        if against is None:
-            raise Http404("There is no earlier public version with that number to compare.")
-    elif earlier:
-        against = earlier[0]
-    rows = version_diff(against.body, version.body) if against is not None else []
+    if requested and (against is None or requested != str(against.number)):
+        raise Http404(
+            "Each version shows what changed from the public version before it; to compare "
+            "older versions, open each version in turn."
+        )
+    rows = version.diff_rows() if against is not None else []
     return render(
         request,
         "public/legal_version.html",

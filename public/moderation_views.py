@@ -11,11 +11,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import DomainError, NotPermitted, PreconditionsFailed
 from core.roles import Role, has_role
 from core.types import StaffRequest
+from deployments.policy import may_see_questioner_email
 
 from . import services
 from .forms import PublishQuestionForm, RemoveQuestionForm
@@ -55,10 +56,19 @@ def _queue_context(
     return {"pending": pending, "recent": list(recent[:RECENT_SHOWN])}
 
 
+def _render_queue(
+    request: StaffRequest, context: dict[str, object], *, status: int = 200
+) -> HttpResponse:
+    # The questioner's e-mail address, so the moderator can reply: the policy says who sees it.
+    context["can_see_email"] = may_see_questioner_email(request.user)
+    return render(request, "staff/moderation/queue.html", context, status=status)
+
+
 @login_required
+@require_GET
 def queue(request: StaffRequest) -> HttpResponse:
     _require_moderator(request)
-    return render(request, "staff/moderation/queue.html", _queue_context())
+    return _render_queue(request, _queue_context())
 
 
 @login_required
@@ -86,12 +96,7 @@ def publish(request: StaffRequest, pk: int) -> HttpResponse:
                 request, f"Question published with your answer on {question.deployment}."
             )
             return redirect("staff:moderation_queue")
-    return render(
-        request,
-        "staff/moderation/queue.html",
-        _queue_context(forms_for=pk, publish_form=form),
-        status=400,
-    )
+    return _render_queue(request, _queue_context(forms_for=pk, publish_form=form), status=400)
 
 
 @login_required
@@ -114,9 +119,4 @@ def remove(request: StaffRequest, pk: int) -> HttpResponse:
                 request, f"Question removed from {question.deployment}; the trace is public."
             )
         return redirect("staff:moderation_queue")
-    return render(
-        request,
-        "staff/moderation/queue.html",
-        _queue_context(forms_for=pk, remove_form=form),
-        status=400,
-    )
+    return _render_queue(request, _queue_context(forms_for=pk, remove_form=form), status=400)

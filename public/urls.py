@@ -1,10 +1,31 @@
 """The public record's pages, mounted at the root (namespace "public"), and the moderation
 queue, mounted under /staff/ (namespace "staff"), by oversight/urls.py."""
 
-from django.urls import path
+from django.urls import path, register_converter
 
 from . import audit_views, legal_views, moderation_views, views
 from .feeds import TrialsFeed
+
+
+class ReportYearConverter:
+    """A year an annual report can be about: four digits, and one whose whole span a date
+    lookup can bound (`starts_at__year=9999` needs 1 January 10000, which Python cannot
+    represent). Anything else matches no URL, so it is a 404, never a 500."""
+
+    regex = "[0-9]{4}"
+    FIRST, LAST = 1900, 9998
+
+    def to_python(self, value: str) -> int:
+        year = int(value)
+        if not self.FIRST <= year <= self.LAST:
+            raise ValueError(f"no annual report can cover {year}")
+        return year
+
+    def to_url(self, value: int) -> str:
+        return f"{int(value):04d}"
+
+
+register_converter(ReportYearConverter, "report_year")
 
 public_urlpatterns = [
     path("", views.home, name="home"),
@@ -13,8 +34,10 @@ public_urlpatterns = [
     path("trials/<str:reference>/", views.trial_detail, name="trial_detail"),
     path("trials/<str:reference>/report.pdf", views.trial_report_pdf, name="trial_report_pdf"),
     path("reports/", views.annual_report_index, name="annual_report_index"),
-    path("reports/<int:year>/", views.annual_report_page, name="annual_report"),
-    path("reports/<int:year>/report.pdf", views.annual_report_pdf, name="annual_report_pdf"),
+    path("reports/<report_year:year>/", views.annual_report_page, name="annual_report"),
+    path(
+        "reports/<report_year:year>/report.pdf", views.annual_report_pdf, name="annual_report_pdf"
+    ),
     path("privacy/", views.privacy, name="privacy"),
     path("accessibility/", views.accessibility, name="accessibility"),
     path("algorithmic-transparency/", views.transparency_record, name="transparency"),

@@ -132,6 +132,12 @@ def watchlist_entry_add(
             "Upload a smaller image."
         )
         entry.save()
+    elif (header := _too_many_pixels(image)) is not None:
+        # Refused from the header alone, before anything is stored or decoded. Other faults
+        # (a damaged or truncated file) are refused by enrolment, with their reasons.
+        entry.status = WatchlistEntry.Status.REFUSED
+        entry.refusal_code, entry.refusal_reason = header.reason_code, header.message
+        entry.save()
     else:
         entry.save()
         entry.image.save("upload", image if isinstance(image, File) else File(image), save=True)
@@ -163,6 +169,22 @@ def _record_entry_added(*, entry: WatchlistEntry, deployment: Deployment, by: Us
         )
 
 
+def _too_many_pixels(image: Any) -> engine.ImageRejected | None:
+    """The refusal when the header declares more pixels than a watchlist image may have."""
+    try:
+        engine.check_image(
+            cast(BinaryIO, image),
+            max_bytes=settings.OVERSIGHT_MAX_IMAGE_BYTES,
+            max_pixels=settings.OVERSIGHT_MAX_WATCHLIST_IMAGE_PIXELS,
+        )
+    except engine.ImageRejected as rejected:
+        return rejected if rejected.reason_code == "too_many_pixels" else None
+    finally:
+        if hasattr(image, "seek"):
+            image.seek(0)
+    return None
+
+
 @dataclass(frozen=True)
 class _Encoded:
     encoding: npt.NDArray[np.float64] | None = None
@@ -177,7 +199,7 @@ def _encode_for_enrolment(entry: WatchlistEntry) -> _Encoded:
             image = engine.load_image(
                 cast(BinaryIO, stored),
                 max_bytes=settings.OVERSIGHT_MAX_IMAGE_BYTES,
-                max_pixels=settings.OVERSIGHT_MAX_IMAGE_PIXELS,
+                max_pixels=settings.OVERSIGHT_MAX_WATCHLIST_IMAGE_PIXELS,
             )
     except engine.ImageRejected as rejected:
         return _Encoded(code=rejected.reason_code, reason=rejected.message)

@@ -44,10 +44,20 @@ def test_another_planner_cannot_see_a_draft(client, actors, draft):
     assert draft.reference not in listing
 
 
-def test_another_planner_sees_a_submitted_request_but_cannot_edit_it(client, actors, draft):
+def test_another_planner_cannot_see_a_submitted_request(client, actors, draft):
+    # Need to know (README): another planner is not one of the people who work on it.
     factories.to_submitted(draft, actors.planner)
     client.force_login(actors.other_planner)
-    assert client.get(url("deployment_detail", draft)).status_code == 200
+    assert client.get(url("deployment_detail", draft)).status_code == 404
+    assert client.get(url("deployment_edit", draft)).status_code == 404
+
+
+def test_another_planner_sees_a_public_deployment_as_the_public_does(client, actors, draft):
+    factories.to_approved(draft, actors)
+    client.force_login(actors.other_planner)
+    page = client.get(url("deployment_detail", draft)).content.decode()
+    assert "You see what the public sees" in page
+    assert draft.intelligence_case not in page
     response = client.get(url("deployment_edit", draft))
     assert response.status_code == 403
     assert "Only the planner who filed this request can edit it." in response.content.decode()
@@ -80,7 +90,7 @@ def test_an_assigned_panel_member_reviews_through_the_page(client, actors, draft
 
 def test_a_refused_action_is_a_403_with_its_reason(client, actors, draft):
     factories.to_submitted(draft, actors.planner)
-    client.force_login(actors.other_planner)
+    client.force_login(actors.chair)
     response = client.post(action_url(draft, "authorise"), {"authorise-statement": "Yes."})
     assert response.status_code == 403
     assert "Only authorising officers can authorise a deployment." in response.content.decode()

@@ -128,7 +128,7 @@ def test_a_file_over_the_byte_limit_is_refused_at_once_and_never_stored(
 def test_an_image_over_the_pixel_limit_is_refused(
     actors, draft, obama, settings, django_capture_on_commit_callbacks
 ):
-    settings.OVERSIGHT_MAX_IMAGE_PIXELS = 500_000
+    settings.OVERSIGHT_MAX_WATCHLIST_IMAGE_PIXELS = 500_000
     with django_capture_on_commit_callbacks(execute=True):
         entry = add(draft, actors.planner, obama)
     entry.refresh_from_db()

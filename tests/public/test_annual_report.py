@@ -70,3 +70,25 @@ def test_the_reports_index_goes_to_the_latest_year(client: Any, reported_trial: 
     year = timezone.localtime(reported_trial.starts_at).year
     assert response.status_code == 302
     assert response["Location"] == reverse("public:annual_report", args=[year])
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/reports/0/",
+        "/reports/99999/",
+        "/reports/10000/report.pdf",
+        "/reports/9999/",
+        "/reports/9999/report.pdf",
+        "/reports/0001/",
+        "/reports/-1/",
+    ],
+)
+def test_a_year_out_of_range_is_a_404_not_a_500(client: Any, path: str):
+    assert client.get(path).status_code == 404
+
+
+def test_an_empty_year_in_range_is_a_404_that_says_why(client: Any):
+    response = client.get("/reports/2001/")
+    assert response.status_code == 404
+    assert client.get("/reports/2001/report.pdf").status_code == 404
