@@ -108,6 +108,36 @@ MATRIX = {
     "public:legal_document": everyone(GET_ONLY),
     "public:legal_version": everyone(GET_ONLY),
     "public:fairness": everyone(200),
+    "public:trial_record_table": everyone(GET_ONLY),
+    "public:privacy": everyone(GET_ONLY),
+    "public:accessibility": everyone(GET_ONLY),
+    "public:transparency": everyone(GET_ONLY),
+    "public:transparency_json": everyone(GET_ONLY),
+    "public:ai_act_json": everyone(GET_ONLY),
+    "public:transparency_schema": everyone(GET_ONLY, at={"name": "atrs-record"}),
+    "public:how_it_works": everyone(GET_ONLY),
+    "public:how_it_works_pdf": everyone(GET_ONLY),
+    "public:audit": everyone(GET_ONLY),
+    "public:audit_checkpoints_json": everyone(GET_ONLY),
+    "public:audit_chain_json": everyone(GET_ONLY),
+    "public:audit_verify_script": everyone(GET_ONLY),
+    "public:legal_version_text": everyone(GET_ONLY),
+    "api:not_found": everyone(404),
+    # Staff sign-in: every signed-in person manages their own factors and password.
+    "staff:second_factor_verify": staff(302),
+    "staff:second_factor_enrol": staff((200, 400)),
+    "staff:account": staff(200),
+    "staff:second_factor_backup_codes": staff((405, 200)),
+    "staff:factor_remove": staff((405, 302), at={"persistent_id": "nothing"}),
+    "staff:password_change": staff(200),
+    "staff:factors_reset": staff(403, legal=(200, 400)),
+    # Passkeys (django-otp-webauthn): the ceremony's steps answer POST only, to people
+    # signed in with a password; an empty body is a 400. Anonymous is refused (403).
+    "otp_webauthn:credential-registration-begin": staff((405, 200), anonymous=403),
+    "otp_webauthn:credential-registration-complete": staff((405, 400), anonymous=403),
+    "otp_webauthn:credential-authentication-begin": staff((405, 200), anonymous=403),
+    "otp_webauthn:credential-authentication-complete": staff((405, 400), anonymous=403),
+    "otp_webauthn:js-i18n-catalog": everyone(GET_ONLY),
     # --- signing in and out ------------------------------------------------------------------
     "staff:login": everyone(302, anonymous=200),
     "staff:logout": everyone((405, 302)),
@@ -193,6 +223,4 @@ MATRIX = {
     # --- the frames API: a run's bearer token, never a session ---------------------------------
     "api:run_frames": everyone((405, 401)),
     # --- the Django admin: for superusers only; every role here is sent to its sign-in page -----
-    "admin:login": everyone(200),
-    "admin:*": everyone(302),
 }

@@ -20,7 +20,6 @@ from typing import Any
 import pytest
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from PIL import Image
@@ -31,6 +30,7 @@ from legal import services as ls
 from legal.models import Document, EngineEvaluation
 from public import services as ps
 from tests import factories
+from tests.conftest import StaffClient as Client
 from tests.permission_matrix import COLUMNS, GROUPS, MATRIX, Row
 
 MATRIX_FILE = "tests/permission_matrix.py"
