@@ -27,10 +27,29 @@ def error_summary(form: forms.BaseForm) -> list[ErrorLink]:
     for field in form:
         if field.is_hidden:
             continue
+        generic = _generic_messages(field.field)
         links.extend(
-            ErrorLink(f"#{field.id_for_label}", f"{field.label}: {error}") for error in field.errors
+            ErrorLink(
+                f"#{field.id_for_label}",
+                f"{field.label}: {error}" if _is_generic(str(error), generic) else str(error),
+            )
+            for error in field.errors
         )
     return links
+
+
+def _generic_messages(field: forms.Field) -> set[str]:
+    """Django's own messages for this kind of field ("This field is required.", "Enter a whole
+    number."): they do not say which field they are about, so the summary names it. A specific
+    message ("Enter your question") stands alone, as the GOV.UK pattern has it."""
+    messages: set[str] = set()
+    for klass in type(field).__mro__:
+        messages.update(str(m) for m in getattr(klass, "default_error_messages", {}).values())
+    return messages
+
+
+def _is_generic(error: str, generic: set[str]) -> bool:
+    return error in generic or error.startswith(("Ensure this value", "Select a valid choice"))
 
 
 def attach_problems(form: forms.BaseForm, error: PreconditionsFailed) -> None:

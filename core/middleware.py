@@ -120,3 +120,29 @@ class SecondFactorMiddleware:
         return HttpResponseRedirect(
             reverse(target) + "?" + urlencode({"next": request.get_full_path()})
         )
+
+
+class ErrorTitleMiddleware:
+    """A page that shows the error summary starts its title with "Error: " (the GOV.UK
+    pattern), so the first thing a screen reader announces is that the form needs fixing.
+
+    Done here rather than in each template: every form page, whatever its form is called,
+    gets it from the one error summary (templates/includes/error_summary.html)."""
+
+    MARK = b'<div class="error-summary"'
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            not response.streaming
+            and response.get("Content-Type", "").startswith("text/html")
+            and self.MARK in response.content
+            and b"<title>Error: " not in response.content
+        ):
+            response.content = response.content.replace(b"<title>", b"<title>Error: ", 1)
+            if response.has_header("Content-Length"):
+                response["Content-Length"] = str(len(response.content))
+        return response

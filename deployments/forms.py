@@ -136,7 +136,11 @@ class ConflictForm(forms.Form):
 
 
 class ReviewForm(forms.Form):
-    decision = forms.ChoiceField(choices=Review.Decision.choices, widget=forms.RadioSelect)
+    decision = forms.ChoiceField(
+        choices=Review.Decision.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose a decision"},
+    )
     reasons = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 4}), help_text="Published with the panel's decision."
     )

@@ -67,6 +67,10 @@ class QuestionForm(forms.Form):
     text = forms.CharField(
         label="Your question",
         max_length=2000,
+        error_messages={
+            "required": "Enter your question",
+            "max_length": "Your question must be 2,000 characters or fewer",
+        },
         widget=forms.Textarea(attrs={"rows": 5}),
         help_text="It is published with the force's answer once a moderator has checked it.",
     )

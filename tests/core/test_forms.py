@@ -53,3 +53,24 @@ def test_a_service_refusal_lands_on_the_field_it_names_or_on_the_form():
     )
     assert form.errors["hours"] == ["Too long."]
     assert form.non_field_errors() == ["Publish the DPIA first."]
+
+
+def test_a_specific_message_stands_alone_in_the_summary_and_the_page_title_says_error(
+    client, actors, documents
+):
+    from django.urls import reverse
+
+    from tests.public.conftest import approved
+
+    trial = approved(actors)
+    response = client.post(
+        reverse("public:trial_detail", args=[trial.reference]),
+        {"text": ""},
+        REMOTE_ADDR="203.0.113.9",
+    )
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert '<a href="#id_text">Enter your question</a>' in html
+    assert "<title>Error: " in html
+    # A page without errors keeps its title.
+    assert "<title>Error: " not in client.get(trial.get_public_url()).content.decode()

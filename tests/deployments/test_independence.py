@@ -2,7 +2,6 @@
 they give, and a conflict declared after the sign-off changes no decision."""
 
 import pytest
-from django.test import Client
 
 from audit.models import AuditEvent
 from core.errors import TransitionNotAllowed
@@ -10,6 +9,7 @@ from deployments import services as ds
 from deployments.actions import available_actions
 from deployments.models import ReviewAssignment, State
 from tests import factories
+from tests.conftest import StaffClient as Client
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from core.roles import Role
@@ -18,6 +17,7 @@ from deployments.models import Deployment
 from deployments.policy import may_see_private_notes, may_see_restricted, need_to_know
 from deployments.selectors import deployments_visible_to
 from tests import factories
+from tests.conftest import StaffClient as Client
 
 pytestmark = pytest.mark.django_db
 

@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 from django.conf import settings as django_settings
 from django.db.models import QuerySet
-from django.test import Client
 
 from core.errors import TransitionNotAllowed
 from legal import diff as legal_diff
 from legal import services as ls
 from legal.diff import DiffRow, version_diff
 from legal.models import Document, DocumentVersion, ImmutableVersionError
+from tests.conftest import StaffClient as Client
 
 pytestmark = pytest.mark.django_db
 

@@ -79,6 +79,8 @@ def test_twenty_concurrent_writes_on_the_sqlite_default_never_500_and_keep_the_c
         OVERSIGHT_QUESTIONS_PER_HOUR="1000",
         DJANGO_SETTINGS_MODULE="oversight.settings",
         PYTHONPATH=str(settings.BASE_DIR),
+        # The server refuses to start on the development key with DJANGO_DEBUG off.
+        SECRET_KEY=os.environ.get("SECRET_KEY") or "concurrent-writes-test-key-" + "x" * 40,
     )
     migrated = _manage(env, "migrate", "--no-input", "-v0")
     assert migrated.returncode == 0, migrated.stderr

@@ -7,11 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from deployments.policy import may_see_questioner_email
 from public import services as ps
+from tests.conftest import StaffClient as Client
 
 pytestmark = pytest.mark.django_db
 
