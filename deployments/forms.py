@@ -305,6 +305,7 @@ class DayMonthYearField(forms.MultiValueField):
             ),
             require_all_fields=True,
             error_messages={
+                "required": "Enter the day, month and year of the meeting.",
                 "incomplete": "Enter the day, month and year, for example 27 3 2026.",
                 "invalid": "Enter a real date, for example 27 3 2026.",
             },
@@ -341,6 +342,12 @@ class EngagementForm(forms.ModelForm):
             "kind": Radios,
             "raised": forms.Textarea(attrs={"rows": 4}),
             "changed": forms.Textarea(attrs={"rows": 3}),
+        }
+        error_messages = {
+            "kind": {"required": "Choose who the meeting was with."},
+            "group_name": {"required": "Name the panel or group."},
+            "raised": {"required": "Say what was raised at the meeting."},
+            "changed": {"required": "Say what changed as a result, or that nothing did and why."},
         }
 
     def changes(self) -> dict[str, Any]:

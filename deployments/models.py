@@ -95,7 +95,7 @@ class PublicStatus(models.TextChoices):
     ENDED = "ended", "Ended, results to come"
     RESULTS = "results", "Results published"
     # Urgent use before the panel's decision (EU AI Act, Article 5(3)): see `Deployment.urgent_*`.
-    URGENT = "urgent", "Live: urgent use before the panel's decision"
+    URGENT = "urgent", "Live: urgent use, before the panel decides"
     URGENT_REFUSED = "urgent_refused", "Stopped: urgent use refused; its data deleted"
     URGENT_LAPSED = "urgent_lapsed", "Stopped: no decision in time; urgent use data deleted"
 
