@@ -296,12 +296,15 @@ class DayMonthYearField(forms.MultiValueField):
     widget = DayMonthYearWidget
 
     def __init__(self, **kwargs: Any) -> None:
-        part = {"error_messages": {"incomplete": "Enter the day, month and year."}}
+        # A box that is not a number, or out of range, gets the same words as an impossible
+        # date: the GOV.UK pattern names the whole date, not one box.
+        words = "Enter a real date, for example 27 3 2026."
+        real = {"invalid": words, "min_value": words, "max_value": words}
         super().__init__(
             fields=(
-                forms.IntegerField(min_value=1, max_value=31, **part),
-                forms.IntegerField(min_value=1, max_value=12, **part),
-                forms.IntegerField(min_value=1900, max_value=9999, **part),
+                forms.IntegerField(min_value=1, max_value=31, error_messages=real),
+                forms.IntegerField(min_value=1, max_value=12, error_messages=real),
+                forms.IntegerField(min_value=1900, max_value=9999, error_messages=real),
             ),
             require_all_fields=True,
             error_messages={

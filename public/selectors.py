@@ -66,7 +66,13 @@ def home_sections(*, at: datetime | None = None) -> dict[str, Any]:
         trials.in_public_status(PublicStatus.UPCOMING, at).order_by("starts_at", "id")[:6]
     )
     return {
-        "live": list(trials.in_public_status(PublicStatus.LIVE, at).order_by("ends_at", "id")),
+        # Urgent use before the panel decides is shown with the live trials, its status saying so.
+        "live": list(
+            (
+                trials.in_public_status(PublicStatus.LIVE, at)
+                | trials.in_public_status(PublicStatus.URGENT, at)
+            ).order_by("ends_at", "id")
+        ),
         "next_trial": upcoming[0] if upcoming else None,
         "upcoming": upcoming,
         "recent": list(trials.filter(ends_at__lte=at).order_by("-ends_at", "-id")[:6]),
@@ -236,13 +242,16 @@ _ENGAGEMENT_LABELS = dict(EngagementMeeting.Kind.choices)
 
 def engagement_record(trial: Deployment) -> list[dict[str, Any]]:
     """The meetings held before the trial, with the public columns only (not who typed them)."""
-    rows = list(
+    columns = ("held_on", "kind", "group_name", "raised", "changed")
+    rows: list[dict[str, Any]] = []
+    for values in (
         EngagementMeeting.objects.filter(deployment=trial)
         .order_by("held_on", "id")
-        .values("held_on", "kind", "group_name", "raised", "changed")
-    )
-    for row in rows:
+        .values_list(*columns)
+    ):
+        row = dict(zip(columns, values, strict=True))
         row["kind_label"] = _ENGAGEMENT_LABELS.get(row["kind"], row["kind"])
+        rows.append(row)
     return rows
 
 

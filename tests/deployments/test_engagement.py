@@ -64,7 +64,9 @@ def test_the_planner_records_a_meeting_and_it_is_audited(draft: Deployment, acto
 def test_a_meeting_in_the_future_is_refused(draft: Deployment, actors: Any):
     tomorrow = timezone.localdate() + timedelta(days=1)
     with pytest.raises(PreconditionsFailed) as refused:
-        ds.engagement_add(deployment=draft, by=actors.planner, data={**MEETING, "held_on": tomorrow})
+        ds.engagement_add(
+            deployment=draft, by=actors.planner, data={**MEETING, "held_on": tomorrow}
+        )
     assert "held_on" in refused.value.problems
     assert not EngagementMeeting.objects.exists()
 
@@ -152,7 +154,9 @@ def test_a_wrong_date_is_shown_in_the_error_summary_and_nothing_is_saved(
             held_on_year=str(tomorrow.year),
         ),
     )
-    assert response.status_code == 400 and "must already have taken place" in response.content.decode()
+    assert (
+        response.status_code == 400 and "must already have taken place" in response.content.decode()
+    )
     assert not EngagementMeeting.objects.exists()
 
 
@@ -196,9 +200,7 @@ def test_after_sign_off_the_pages_refuse_and_offer_nothing(
     assert trial.engagement_meetings.count() == 1
 
 
-def test_the_panel_sees_the_record_on_the_review_page(
-    draft: Deployment, actors: Any, client: Any
-):
+def test_the_panel_sees_the_record_on_the_review_page(draft: Deployment, actors: Any, client: Any):
     ds.engagement_add(deployment=draft, by=actors.planner, data=MEETING)
     factories.to_authorised(draft, actors.planner, actors.authoriser)
     ds.review_assign(deployment=draft, reviewer=actors.panel_a, by=actors.chair)

@@ -81,6 +81,8 @@ def test_urgent_use_lets_an_authorised_deployment_run_before_sign_off(
     assert "Urgent use before the ethics panel's decision" in html
     assert REASON in html
     assert "Live: urgent use, decision due by" in html
+    home = client.get(reverse("public:home")).content.decode()
+    assert deployment.reference in home.split('id="live-h"')[1].split("</section>")[0]
 
 
 def test_the_gate_refuses_outside_the_urgent_window(authorised: Deployment, actors: Any):
@@ -140,9 +142,7 @@ def test_the_gate_closes_at_the_decision_deadline_even_with_no_beat_run(
     ]
 
 
-def test_the_beat_task_records_the_lapse_once(
-    authorised: Deployment, actors: Any, client: Any
-):
+def test_the_beat_task_records_the_lapse_once(authorised: Deployment, actors: Any, client: Any):
     deployment = declare(authorised, actors.authoriser)
     assert tasks.lapse_overdue_urgent_use.delay().get() == []
     # The decision was due a minute ago.

@@ -41,7 +41,9 @@ def urgent(actors: Any, documents: Any, sample_faces: Path, enrolled_faces: Any)
     enrol_directly(deployment, sample_faces / "obama.jpg", encoding, "W-OBAMA-1", face_box=box)
     factories.to_authorised(deployment, actors.planner, actors.authoriser)
     ds.operator_assign(deployment=deployment, operator=actors.operator, by=actors.authoriser)
-    ds.deployment_declare_urgent(deployment=deployment, by=actors.authoriser, reason=REASON, hours=2)
+    ds.deployment_declare_urgent(
+        deployment=deployment, by=actors.authoriser, reason=REASON, hours=2
+    )
     deployment.refresh_from_db()
     return deployment
 
@@ -49,7 +51,9 @@ def urgent(actors: Any, documents: Any, sample_faces: Path, enrolled_faces: Any)
 def run_with_alert(deployment: Deployment, operator: Any, sample_faces: Path) -> Run:
     """A run inside the urgent window that raised one alert (obama2.jpg matches W-OBAMA-1)."""
     at = deployment.starts_at + timedelta(minutes=10)
-    run = services.run_start(deployment=deployment, operator=operator, source_label="Cam", at=at).run
+    run = services.run_start(
+        deployment=deployment, operator=operator, source_label="Cam", at=at
+    ).run
     frame = services.Frame(image=engine.load_image(sample_faces / "obama2.jpg", **LIMITS))
     result = services.run_process_batch(run=run, frames=[frame], at=at)
     assert len(result.alerts) == 1

@@ -62,7 +62,10 @@ def test_the_notice_publishes_each_meeting(actors: Any, documents: Any, client: 
     assert "Safer neighbourhood ward panel: Brixton Hill ward panel" in html
     assert "2 Mar 2026" in html
     # Who typed it in is not published.
-    assert actors.planner.get_full_name() not in html.split('id="engagement-h"')[1].split("</table>")[0]
+    assert (
+        actors.planner.get_full_name()
+        not in html.split('id="engagement-h"')[1].split("</table>")[0]
+    )
 
 
 def test_a_notice_without_meetings_says_so(actors: Any, documents: Any, client: Any):

@@ -98,7 +98,10 @@ PUBLIC: dict[str, tuple[Callable[[Any], Deployment], PublicStatus]] = {
     "urgent use": (_urgent, PublicStatus.URGENT),
     "urgent use refused": (_urgent_refused, PublicStatus.URGENT_REFUSED),
     "urgent use lapsed": (_urgent_lapsed, PublicStatus.URGENT_LAPSED),
-    "urgent use overdue, beat not run": (_urgent_overdue_before_the_beat, PublicStatus.URGENT_LAPSED),
+    "urgent use overdue, beat not run": (
+        _urgent_overdue_before_the_beat,
+        PublicStatus.URGENT_LAPSED,
+    ),
     "urgent use signed off": (_urgent_signed_off, PublicStatus.UPCOMING),
 }
 
