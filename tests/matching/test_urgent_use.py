@@ -147,3 +147,65 @@ def test_sign_off_in_time_keeps_the_alerts_and_the_engine_runs_on(
     assert len(result.alerts) == 1
     assert Alert.objects.filter(run__deployment=urgent).count() == 2
     assert not AuditEvent.objects.filter(action="urgent_use.data_deleted").exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_matched_while_the_refusal_commits_keeps_no_alert(
+    urgent: Deployment, actors: Any, sample_faces: Path
+):
+    """The gate said yes a moment before the chair's refusal: the batch's alert must not be
+    saved after the refusal deleted the urgent use's data (the deployment row's lock orders
+    the two)."""
+    import threading
+    import time
+
+    from django.db import connection, connections, transaction
+
+    from ..conftest import needs_real_services
+
+    needs_real_services(postgres=True)
+    at = urgent.starts_at + timedelta(minutes=10)
+    run = services.run_start(deployment=urgent, operator=actors.operator, source_label="Cam", at=at)
+    frame = services.Frame(image=engine.load_image(sample_faces / "obama2.jpg", **LIMITS))
+    holding, batch_done = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def refuse() -> None:
+        try:
+            with transaction.atomic():
+                Deployment.objects.select_for_update().get(pk=urgent.pk)
+                holding.set()
+                # Refuse once the batch waits for this lock (or has finished without it).
+                deadline = time.monotonic() + 30
+                while not batch_done.is_set() and time.monotonic() < deadline:
+                    with connection.cursor() as cursor:
+                        cursor.execute(
+                            "SELECT count(*) FROM pg_stat_activity "
+                            "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                        )
+                        if cursor.fetchone()[0]:
+                            break
+                    time.sleep(0.05)
+                ds.deployment_reject(
+                    deployment=Deployment.objects.get(pk=urgent.pk),
+                    by=actors.chair,
+                    reasons="Refused.",
+                )
+        except BaseException as error:  # pragma: no cover - reported below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    refuser = threading.Thread(target=refuse)
+    refuser.start()
+    assert holding.wait(timeout=30)
+    try:
+        with pytest.raises(gate.GateClosed) as closed:
+            services.run_process_batch(run=run.run, frames=[frame], at=at)
+    finally:
+        batch_done.set()
+        refuser.join(timeout=60)
+    assert errors == []
+    assert closed.value.reason_code == gate.URGENT_REFUSED
+    assert not Alert.objects.filter(run__deployment=urgent).exists()
