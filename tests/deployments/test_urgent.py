@@ -333,3 +333,16 @@ def test_others_are_refused_the_urgent_page(
     assert response.status_code == 403
     authorised.refresh_from_db()
     assert not authorised.is_urgent
+
+
+def test_how_it_works_explains_urgent_use_with_the_settings_in_force(
+    client: Any, db: None, settings: Any
+):
+    settings.OVERSIGHT_URGENT_MAX_HOURS = 5
+    settings.OVERSIGHT_URGENT_DECISION_HOURS = 20
+    html = client.get(reverse("public:how_it_works")).content.decode()
+    assert "in an urgent situation before the ethics panel" in html
+    assert "5 hours" in html and "within 20 hours" in html
+    # The gate's own reasons, with the numbers in force.
+    assert "at most 5 hours, inside the trial" in html
+    assert "due within 20 hours of the urgency" in html
