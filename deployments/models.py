@@ -334,6 +334,13 @@ class Deployment(models.Model):
         if self.starts_at is None or self.ends_at is None:
             return timedelta(0)
         start, end = self.starts_at, min(self.ends_at, at)
+        if self.is_urgent and self.urgent_outcome != UrgentOutcome.SIGNED_OFF:
+            # Urgent use not signed off: authorised only for its urgent window, and only until
+            # the refusal or lapse stopped it.
+            run_from, run_until = self.urgent_run_from, self.urgent_run_until
+            if run_from is None or run_until is None:
+                return timedelta(0)
+            start, end = run_from, min(end, run_until, self.urgent_closed_at or end)
         if end <= start:
             return timedelta(0)
         stopped = timedelta(0)

@@ -346,3 +346,41 @@ def test_how_it_works_explains_urgent_use_with_the_settings_in_force(
     # The gate's own reasons, with the numbers in force.
     assert "at most 5 hours, inside the trial" in html
     assert "due within 20 hours of the urgency" in html
+
+
+def test_the_open_data_of_urgent_use_validates_against_its_schema(
+    authorised: Deployment, actors: Any, client: Any
+):
+    import json
+
+    import jsonschema
+    from django.conf import settings
+
+    refused = factories.make_draft(actors.planner, start=timezone.now() + timedelta(hours=1))
+    factories.give_watchlist(refused)
+    factories.to_authorised(refused, actors.planner, actors.authoriser)
+    declare(refused, actors.authoriser)
+    ds.deployment_reject(deployment=refused, by=actors.chair, reasons="Not urgent.")
+    declare(authorised, actors.authoriser)
+
+    document = json.loads(client.get(reverse("public:open_data_json")).content)
+    schema = json.loads((settings.BASE_DIR / "docs" / "open-data-schema.json").read_text())
+    jsonschema.validate(document, schema, format_checker=jsonschema.FormatChecker())
+    statuses = {row["reference"]: row["status"] for row in document["deployments"]}
+    assert statuses == {authorised.reference: "urgent", refused.reference: "urgent_refused"}
+
+
+def test_time_deployed_of_refused_urgent_use_is_its_urgent_window_until_the_refusal(
+    authorised: Deployment, actors: Any
+):
+    deployment = declare(authorised, actors.authoriser, hours=2)
+    start = deployment.urgent_run_from
+    assert start is not None
+    later = deployment.ends_at + timedelta(days=1)
+    # Awaiting the decision: at most the urgent window, not the whole deployment.
+    assert deployment.time_deployed([], later) == deployment.urgent_run_until - start
+    ds.deployment_reject(deployment=deployment, by=actors.chair, reasons="Refused.")
+    refused_at = start + timedelta(minutes=40)
+    Deployment.objects.filter(pk=deployment.pk).update(urgent_closed_at=refused_at)
+    deployment.refresh_from_db()
+    assert deployment.time_deployed([], later) == timedelta(minutes=40)
