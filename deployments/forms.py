@@ -353,6 +353,12 @@ class EngagementForm(forms.ModelForm):
             "changed": {"required": "Say what changed as a result, or that nothing did and why."},
         }
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        kind = self.fields["kind"]
+        assert isinstance(kind, forms.ChoiceField)
+        kind.choices = EngagementMeeting.Kind.choices  # no blank "---------" radio
+
     def changes(self) -> dict[str, Any]:
         return {name: self.cleaned_data[name] for name in ENGAGEMENT_FIELDS}
 

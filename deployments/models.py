@@ -95,7 +95,7 @@ class PublicStatus(models.TextChoices):
     ENDED = "ended", "Ended, results to come"
     RESULTS = "results", "Results published"
     # Urgent use before the panel's decision (EU AI Act, Article 5(3)): see `Deployment.urgent_*`.
-    URGENT = "urgent", "Live: urgent use, before the panel decides"
+    URGENT = "urgent", "Urgent use, before the panel decides"
     URGENT_REFUSED = "urgent_refused", "Stopped: urgent use refused; its data deleted"
     URGENT_LAPSED = "urgent_lapsed", "Stopped: no decision in time; urgent use data deleted"
 
@@ -406,6 +406,15 @@ class Deployment(models.Model):
         if any(e is None for e in ends):
             return None
         return min(e for e in ends if e is not None)
+
+    def urgent_window_phase(self, at: datetime | None = None) -> str:
+        """ "before", "open" or "after" the urgent window, for the words on the notice (the gate
+        asks its own questions)."""
+        at = at or timezone.now()
+        start, end = self.urgent_run_from, self.urgent_run_until
+        if start is None or end is None or at >= end:
+            return "after"
+        return "before" if at < start else "open"
 
     @property
     def urgent_data_was_deleted(self) -> bool:

@@ -123,6 +123,7 @@ def test_the_planner_adds_a_meeting_from_the_deployment_page(
     assert "<legend>Date of the meeting</legend>" in form
     for part in ("day", "month", "year"):
         assert f'name="held_on_{part}"' in form
+    assert "---------" not in form  # the three kinds of group only, as radios
     response = client.post(add_url(draft), form_data())
     assert response.status_code == 302
     meeting = draft.engagement_meetings.get()

@@ -80,7 +80,18 @@ def test_urgent_use_lets_an_authorised_deployment_run_before_sign_off(
     html = client.get(deployment.get_public_url()).content.decode()
     assert "Urgent use before the ethics panel's decision" in html
     assert REASON in html
+    # Before the deployment's start the notice says when the urgent use begins ...
+    assert deployment.urgent_window_phase() == "before"
+    assert "Urgent use from" in html and "Live: urgent use" not in html
+    # ... and once it has begun, that it is live and when the decision is due.
+    Deployment.objects.filter(pk=deployment.pk).update(
+        starts_at=timezone.now() - timedelta(minutes=5)
+    )
+    deployment.refresh_from_db()
+    assert deployment.urgent_window_phase() == "open"
+    html = client.get(deployment.get_public_url()).content.decode()
     assert "Live: urgent use, decision due by" in html
+    assert deployment.urgent_window_phase(deployment.urgent_run_until) == "after"
     home = client.get(reverse("public:home")).content.decode()
     assert deployment.reference in home.split('id="live-h"')[1].split("</section>")[0]
 
