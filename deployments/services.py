@@ -761,6 +761,19 @@ def engagement_add(*, deployment: Deployment, by: User, data: dict[str, Any]) ->
         raise PreconditionsFailed(
             {"held_on": ["The meeting must already have taken place: record it afterwards."]}
         )
+    if (
+        isinstance(held_on, date)
+        and deployment.starts_at is not None
+        and held_on > timezone.localdate(deployment.starts_at)
+    ):
+        raise PreconditionsFailed(
+            {
+                "held_on": [
+                    "The record is of engagement before the deployment: this date is after "
+                    "its start."
+                ]
+            }
+        )
     meeting = EngagementMeeting(deployment=deployment, recorded_by=by, **data)
     meeting.full_clean()
     meeting.save()

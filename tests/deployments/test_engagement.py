@@ -71,6 +71,19 @@ def test_a_meeting_in_the_future_is_refused(draft: Deployment, actors: Any):
     assert not EngagementMeeting.objects.exists()
 
 
+def test_a_meeting_after_the_deployment_starts_is_refused(actors: Any, documents: Any):
+    trial = factories.make_draft(actors.planner)
+    # Moved into the past, as the tests may (the services forbid it).
+    trial = factories.backdate(trial, timedelta(days=10))
+    assert trial.starts_at is not None
+    after = timezone.localdate(trial.starts_at) + timedelta(days=1)
+    with pytest.raises(PreconditionsFailed) as refused:
+        ds.engagement_add(deployment=trial, by=actors.planner, data={**MEETING, "held_on": after})
+    assert "after its start" in refused.value.problems["held_on"][0]
+    on_the_day = timezone.localdate(trial.starts_at)
+    ds.engagement_add(deployment=trial, by=actors.planner, data={**MEETING, "held_on": on_the_day})
+
+
 def test_every_part_of_a_meeting_is_needed(draft: Deployment, actors: Any):
     from django.core.exceptions import ValidationError
 
