@@ -395,3 +395,21 @@ def test_time_deployed_of_refused_urgent_use_is_its_urgent_window_until_the_refu
     Deployment.objects.filter(pk=deployment.pk).update(urgent_closed_at=refused_at)
     deployment.refresh_from_db()
     assert deployment.time_deployed([], later) == timedelta(minutes=40)
+
+
+def test_the_dashboards_show_urgent_use_awaiting_a_decision(
+    authorised: Deployment, actors: Any, client: Any
+):
+    deployment = declare(authorised, actors.authoriser)
+    ds.operator_assign(deployment=deployment, operator=actors.operator, by=actors.authoriser)
+    for person in (actors.chair, actors.authoriser, actors.planner):
+        client.force_login(person)
+        html = client.get(reverse("staff:dashboard")).content.decode()
+        section = html.split("Urgent use awaiting the panel")[1].split("</section>")[0]
+        assert deployment.reference in section and "decision due by" in section
+    client.force_login(actors.operator)
+    html = client.get(reverse("staff:dashboard")).content.decode()
+    assert deployment.reference in html.split("Deployments you operate")[1]
+    ds.deployment_reject(deployment=deployment, by=actors.chair, reasons="Refused.")
+    client.force_login(actors.chair)
+    assert "Urgent use awaiting" not in client.get(reverse("staff:dashboard")).content.decode()
