@@ -23,7 +23,7 @@ from django.utils import timezone
 from audit.services import audit_record
 from core.roles import Role, ensure_role_groups
 from deployments import services as ds
-from deployments.models import Area, Deployment, Review, Site
+from deployments.models import Area, Deployment, EngagementMeeting, Review, Site
 from fairness.census import area_demographics_import_default
 from legal import services as ls
 from legal.models import Document, Instrument, UseCase, WatchlistCategory
@@ -361,9 +361,44 @@ def _backdate(deployment: Deployment, *, shift: timedelta) -> Deployment:
     return deployment
 
 
+def _engagement(deployment: Deployment, users: dict[str, Any]) -> None:
+    """The meetings a planner held before the deployment: its engagement record."""
+    today = timezone.localdate()
+    area = deployment.site.area.name if deployment.site else "the area"
+    for days_ago, kind, group, raised, changed in (
+        (
+            40,
+            EngagementMeeting.Kind.WARD_PANEL,
+            f"{area} safer neighbourhood ward panel",
+            "Whether young people near the station would be stopped more often.",
+            "The cameras face the main exit, away from the youth centre, and officers will "
+            "explain the trial to anyone who asks.",
+        ),
+        (
+            30,
+            EngagementMeeting.Kind.ADVISORY_GROUP,
+            f"{area} independent advisory group",
+            "How long images of people who raise an alert are kept, and who sees them.",
+            "The notice now states the retention period and how to ask for your data.",
+        ),
+    ):
+        ds.engagement_add(
+            deployment=deployment,
+            by=users["planner"],
+            data={
+                "held_on": today - timedelta(days=days_ago),
+                "kind": kind,
+                "group_name": group,
+                "raised": raised,
+                "changed": changed,
+            },
+        )
+
+
 def _through_panel(
     deployment: Deployment, users: dict[str, Any], *, conditions: bool = False
 ) -> None:
+    _engagement(deployment, users)
     ds.deployment_authorise(
         deployment=deployment,
         by=users["authoriser"],

@@ -29,6 +29,7 @@ from .forms import (
     ReviewForm,
     SignOffForm,
     StatementForm,
+    UrgentUseForm,
 )
 from .models import Deployment, Outcome
 
@@ -87,6 +88,16 @@ ACTIONS: dict[str, Action] = {
                 deployment=d, by=u, statement=c["statement"]
             ),
             "Authorised and passed to the ethics panel.",
+        ),
+        Action(
+            "declare_urgent",
+            "Allow urgent use before sign-off",
+            services.check_declare_urgent,
+            UrgentUseForm,
+            lambda d, u, c: services.deployment_declare_urgent(
+                deployment=d, by=u, reason=c["reason"], hours=c["hours"]
+            ),
+            "Urgent use allowed: the notice is public and the chair's decision is due.",
         ),
         Action(
             "return",

@@ -3,18 +3,21 @@ live in `policy.py` and the services, and their refusals are attached back to th
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.validators import MaxValueValidator
 
 from core.roles import Role
 from legal.models import UseCase, WatchlistCategory
 
 from .hooks import approval_requirements_for
-from .models import Deployment, Outcome, Review, Site
+from .models import Deployment, EngagementMeeting, Outcome, Review, Site
 from .policy import REQUIRED_FIELDS
-from .services import EDITABLE_FIELDS, OUTCOME_FIELDS
+from .services import EDITABLE_FIELDS, ENGAGEMENT_FIELDS, OUTCOME_FIELDS
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -234,3 +237,148 @@ class OutcomeForm(forms.ModelForm):
 
 class EmptyForm(forms.Form):
     pass
+
+
+class UrgentUseForm(forms.Form):
+    """An authorising officer's declaration of urgent use before the panel's sign-off."""
+
+    reason = forms.CharField(
+        label="Why this is urgent",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Published on the notice at once. Say what cannot wait for the panel's "
+        "decision (EU AI Act, Article 5(3): a duly justified situation of urgency).",
+    )
+    hours = forms.IntegerField(
+        label="How many hours it may run before the panel's decision",
+        min_value=1,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric", "class": "input--short"}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cap = settings.OVERSIGHT_URGENT_MAX_HOURS
+        hours = self.fields["hours"]
+        assert isinstance(hours, forms.IntegerField)
+        hours.max_value = cap
+        hours.validators.append(MaxValueValidator(cap))
+        hours.help_text = (
+            f"At most {cap} hours. The chair's decision is due within "
+            f"{settings.OVERSIGHT_URGENT_DECISION_HOURS} hours; if the panel refuses, or does "
+            "not decide in time, the cameras stop and every alert from the urgent use is deleted."
+        )
+
+
+class DayMonthYearWidget(forms.MultiWidget):
+    """The GOV.UK date input: day, month and year in three labelled boxes."""
+
+    PARTS = ("day", "month", "year")
+
+    def __init__(self) -> None:
+        super().__init__(
+            {
+                part: forms.TextInput(
+                    attrs={
+                        "inputmode": "numeric",
+                        "class": f"date-input__input date-input__input--{part}",
+                    }
+                )
+                for part in self.PARTS
+            }
+        )
+
+    def id_for_label(self, id_: str) -> str:
+        # The error summary links to the day box, as the GOV.UK date input pattern does.
+        return f"{id_}_day" if id_ else ""
+
+    def decompress(self, value: Any) -> list[Any]:
+        if value:
+            return [value.day, value.month, value.year]
+        return [None, None, None]
+
+
+class DayMonthYearField(forms.MultiValueField):
+    widget = DayMonthYearWidget
+
+    def __init__(self, **kwargs: Any) -> None:
+        # A box that is not a number, or out of range, gets the same words as an impossible
+        # date: the GOV.UK pattern names the whole date, not one box.
+        words = "Enter a real date, for example 27 3 2026."
+        real = {"invalid": words, "min_value": words, "max_value": words}
+        super().__init__(
+            fields=(
+                forms.IntegerField(min_value=1, max_value=31, error_messages=real),
+                forms.IntegerField(min_value=1, max_value=12, error_messages=real),
+                forms.IntegerField(min_value=1900, max_value=9999, error_messages=real),
+            ),
+            require_all_fields=True,
+            error_messages={
+                "required": "Enter the day, month and year of the meeting.",
+                "incomplete": "Enter the day, month and year, for example 27 3 2026.",
+                "invalid": "Enter a real date, for example 27 3 2026.",
+            },
+            **kwargs,
+        )
+
+    def compress(self, data_list: list[Any]) -> date | None:
+        if not data_list:
+            return None
+        day, month, year = data_list
+        try:
+            return date(year, month, day)
+        except (TypeError, ValueError):
+            raise forms.ValidationError(
+                "Enter a real date, for example 27 3 2026.", code="invalid"
+            ) from None
+
+
+class Radios(forms.RadioSelect):
+    def id_for_label(self, id_: str, index: str | None = None) -> str:
+        # The error summary links to the first option (the group itself has no id).
+        return super().id_for_label(id_, "0" if index is None else index)
+
+
+class EngagementForm(forms.ModelForm):
+    """One meeting with Londoners before the deployment."""
+
+    held_on = DayMonthYearField(label="Date of the meeting", help_text="For example, 27 3 2026.")
+
+    class Meta:
+        model = EngagementMeeting
+        fields = ENGAGEMENT_FIELDS
+        widgets = {
+            "kind": Radios,
+            "raised": forms.Textarea(attrs={"rows": 4}),
+            "changed": forms.Textarea(attrs={"rows": 3}),
+        }
+        error_messages = {
+            "kind": {"required": "Choose who the meeting was with."},
+            "group_name": {"required": "Name the panel or group."},
+            "raised": {"required": "Say what was raised at the meeting."},
+            "changed": {"required": "Say what changed as a result, or that nothing did and why."},
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        kind = self.fields["kind"]
+        assert isinstance(kind, forms.ChoiceField)
+        kind.choices = EngagementMeeting.Kind.choices  # no blank "---------" radio
+
+    def changes(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in ENGAGEMENT_FIELDS}
+
+    def held_on_parts(self) -> list[dict[str, Any]]:
+        """The date input's three boxes, for `templates/includes/date_input.html`."""
+        bound = self["held_on"]
+        value = bound.value()
+        if not isinstance(value, list | tuple):
+            value = DayMonthYearWidget().decompress(value)
+        return [
+            {
+                "label": part.title(),
+                "name": f"{bound.html_name}_{part}",
+                "id": f"{bound.auto_id}_{part}",
+                "value": "" if given is None else given,
+                "width": 4 if part == "year" else 2,
+            }
+            for part, given in zip(DayMonthYearWidget.PARTS, value, strict=True)
+        ]

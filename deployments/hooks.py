@@ -13,6 +13,10 @@ and uses what those functions return:
 - `after_change(deployment, action)` hears of every change to the public record, inside the
   transaction (the public record queues its PDFs on commit; the engine fills the outcome
   through `outcome_fill_from_engine`);
+- `urgent_discards(deployment)` deletes everything an urgent use produced once the panel refused
+  it or decided nothing in time, inside the register's transaction, and returns what it deleted
+  as counts, which the register keeps and the notice publishes (the engine: alerts, their
+  crops and the watchlist's encodings; EU AI Act, Article 5(3));
 - `panels[page](deployment, user)` returns a `Panel` (a template and its context) that the
   register's staff pages show (fairness: exposure and the threshold guard; the engine: the
   watchlist and console panel).
@@ -43,6 +47,7 @@ __all__ = [
     "panels_for",
     "sign_off_pins",
     "submission_checks",
+    "urgent_discards",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -79,6 +84,8 @@ submission_checks: Hook[SubmissionCheck] = Hook("submission_checks")
 approval_requirements: Hook[ApprovalRequirement] = Hook("approval_requirements")
 sign_off_pins: Hook[SignOffPin] = Hook("sign_off_pins")
 after_change: Hook[ChangeListener] = Hook("after_change")
+UrgentDiscard = Callable[[Deployment], dict[str, int]]
+urgent_discards: Hook[UrgentDiscard] = Hook("urgent_discards")
 
 # The staff pages that draw panels: the request form, the deployment page, the review form
 # and the dashboard (where `deployment` is None).

@@ -94,6 +94,18 @@ class PublicStatus(models.TextChoices):
     SUSPENDED = "suspended", "Suspended"
     ENDED = "ended", "Ended, results to come"
     RESULTS = "results", "Results published"
+    # Urgent use before the panel's decision (EU AI Act, Article 5(3)): see `Deployment.urgent_*`.
+    URGENT = "urgent", "Urgent use, before the panel decides"
+    URGENT_REFUSED = "urgent_refused", "Stopped: urgent use refused; its data deleted"
+    URGENT_LAPSED = "urgent_lapsed", "Stopped: no decision in time; urgent use data deleted"
+
+
+class UrgentOutcome(models.TextChoices):
+    """How an urgent use before the panel's decision ended ("" while it awaits the decision)."""
+
+    SIGNED_OFF = "signed_off", "Signed off in time by the panel's chair"
+    REFUSED = "refused", "Refused"
+    LAPSED = "lapsed", "No decision in time"
 
 
 class DeploymentQuerySet(models.QuerySet["Deployment"]):
@@ -102,8 +114,12 @@ class DeploymentQuerySet(models.QuerySet["Deployment"]):
         return self.filter(notice_published_at__isnull=False)
 
     def public(self) -> DeploymentQuerySet:
-        """The trials the public record shows: signed off, and not since withdrawn from it."""
-        return self.published().filter(state__in=PUBLIC_STATES)
+        """The trials the public record shows: signed off, and not since withdrawn from it; or
+        put to urgent use, whose notice is public from the urgency and stays public after it
+        is refused, saying so."""
+        return self.published().filter(
+            models.Q(state__in=PUBLIC_STATES) | models.Q(urgent_declared_at__isnull=False)
+        )
 
     def live_at(self, at: datetime) -> DeploymentQuerySet:
         return self.filter(state=State.APPROVED, starts_at__lte=at, ends_at__gt=at)
@@ -111,6 +127,7 @@ class DeploymentQuerySet(models.QuerySet["Deployment"]):
     def in_public_status(self, status: str, at: datetime) -> DeploymentQuerySet:
         """The trials whose `public_status_at(at)` is `status`."""
         approved = models.Q(state=State.APPROVED)
+        pending = models.Q(urgent_declared_at__isnull=False, urgent_outcome="")
         condition = {
             PublicStatus.UPCOMING: approved & models.Q(starts_at__gt=at),
             PublicStatus.LIVE: approved & models.Q(starts_at__lte=at, ends_at__gt=at),
@@ -120,6 +137,18 @@ class DeploymentQuerySet(models.QuerySet["Deployment"]):
             PublicStatus.ENDED: models.Q(state=State.COMPLETED)
             | (approved & models.Q(ends_at__lte=at)),
             PublicStatus.RESULTS: models.Q(state=State.REPORT_PUBLISHED),
+            # Outside the public states, a trial is public only because of its urgent use.
+            PublicStatus.URGENT: ~models.Q(state__in=PUBLIC_STATES)
+            & pending
+            & models.Q(urgent_decision_due_at__gt=at),
+            PublicStatus.URGENT_REFUSED: ~models.Q(state__in=PUBLIC_STATES)
+            & models.Q(urgent_outcome=UrgentOutcome.REFUSED),
+            # The deadline closes the urgent use at once, before the beat task records it.
+            PublicStatus.URGENT_LAPSED: ~models.Q(state__in=PUBLIC_STATES)
+            & (
+                models.Q(urgent_outcome=UrgentOutcome.LAPSED)
+                | (pending & models.Q(urgent_decision_due_at__lte=at))
+            ),
         }[PublicStatus(status)]
         return self.filter(condition)
 
@@ -198,6 +227,22 @@ class Deployment(models.Model):
     report_published_at = models.DateTimeField(null=True, blank=True)
     closed_reason = models.TextField(blank=True, help_text="Why it was rejected or withdrawn.")
 
+    # Urgent use before the panel's sign-off (EU AI Act, Article 5(3)): an authorising officer
+    # lets an authorised deployment run for a short window; the chair's decision is due by
+    # `urgent_decision_due_at`, and a refusal or no decision deletes what the use produced.
+    urgent_declared_at = models.DateTimeField(null=True, blank=True)
+    urgent_declared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    urgent_reason = models.TextField(blank=True, help_text="Why it is urgent; published at once.")
+    urgent_ends_at = models.DateTimeField(null=True, blank=True)
+    urgent_decision_due_at = models.DateTimeField(null=True, blank=True)
+    urgent_outcome = models.CharField(max_length=12, choices=UrgentOutcome.choices, blank=True)
+    urgent_closed_at = models.DateTimeField(null=True, blank=True)
+    # What the deletion after a refusal or lapse removed, counted by the engine.
+    urgent_data_deleted_at = models.DateTimeField(null=True, blank=True)
+    urgent_data_deleted = models.JSONField(default=dict, blank=True)
+
     objects = DeploymentQuerySet.as_manager()
 
     class Meta:
@@ -269,8 +314,9 @@ class Deployment(models.Model):
 
     @property
     def is_public(self) -> bool:
-        """Shown on the public record: signed off, and in a state the public record shows."""
-        return self.is_notice_public and self.state in PUBLIC_STATES
+        """Shown on the public record: signed off, and in a state the public record shows, or
+        put to urgent use (the same rule as `DeploymentQuerySet.public`)."""
+        return self.is_notice_public and (self.state in PUBLIC_STATES or self.is_urgent)
 
     @property
     def is_report_public(self) -> bool:
@@ -288,6 +334,13 @@ class Deployment(models.Model):
         if self.starts_at is None or self.ends_at is None:
             return timedelta(0)
         start, end = self.starts_at, min(self.ends_at, at)
+        if self.is_urgent and self.urgent_outcome != UrgentOutcome.SIGNED_OFF:
+            # Urgent use not signed off: authorised only for its urgent window, and only until
+            # the refusal or lapse stopped it.
+            run_from, run_until = self.urgent_run_from, self.urgent_run_until
+            if run_from is None or run_until is None:
+                return timedelta(0)
+            start, end = run_from, min(end, run_until, self.urgent_closed_at or end)
         if end <= start:
             return timedelta(0)
         stopped = timedelta(0)
@@ -318,11 +371,67 @@ class Deployment(models.Model):
         labels = dict(WatchlistCategory.choices)
         return [labels.get(c, c) for c in self.watchlist_categories]
 
+    # --- urgent use (EU AI Act, Article 5(3)) ----------------------------------------------
+    @property
+    def is_urgent(self) -> bool:
+        """Was it ever put to urgent use before the panel's decision?"""
+        return self.urgent_declared_at is not None
+
+    @property
+    def is_urgent_pending(self) -> bool:
+        """Put to urgent use, and the panel's decision not yet recorded."""
+        return self.is_urgent and not self.urgent_outcome
+
+    def is_urgent_overdue(self, at: datetime | None = None) -> bool:
+        """Urgent use awaiting a decision that was due by now: closed, whether or not the beat
+        task has recorded the lapse yet."""
+        at = at or timezone.now()
+        return (
+            self.is_urgent_pending
+            and self.urgent_decision_due_at is not None
+            and at >= self.urgent_decision_due_at
+        )
+
+    @property
+    def urgent_run_from(self) -> datetime | None:
+        """The urgent window opens at the urgency or the deployment's start, whichever is later."""
+        if self.urgent_declared_at is None or self.starts_at is None:
+            return None
+        return max(self.urgent_declared_at, self.starts_at)
+
+    @property
+    def urgent_run_until(self) -> datetime | None:
+        """... and closes at the urgent cap, the decision deadline or the end, whichever first."""
+        ends = [self.urgent_ends_at, self.urgent_decision_due_at, self.ends_at]
+        if any(e is None for e in ends):
+            return None
+        return min(e for e in ends if e is not None)
+
+    def urgent_window_phase(self, at: datetime | None = None) -> str:
+        """ "before", "open" or "after" the urgent window, for the words on the notice (the gate
+        asks its own questions)."""
+        at = at or timezone.now()
+        start, end = self.urgent_run_from, self.urgent_run_until
+        if start is None or end is None or at >= end:
+            return "after"
+        return "before" if at < start else "open"
+
+    @property
+    def urgent_data_was_deleted(self) -> bool:
+        return self.urgent_outcome in (UrgentOutcome.REFUSED, UrgentOutcome.LAPSED)
+
     def public_status_at(self, at: datetime | None = None) -> PublicStatus | None:
         """Where this trial stands for the public; None while it is not public."""
         at = at or timezone.now()
         if not self.is_public:
             return None
+        if self.state not in PUBLIC_STATES:
+            # Public only because of its urgent use.
+            if self.urgent_outcome == UrgentOutcome.REFUSED:
+                return PublicStatus.URGENT_REFUSED
+            if self.urgent_outcome == UrgentOutcome.LAPSED or self.is_urgent_overdue(at):
+                return PublicStatus.URGENT_LAPSED
+            return PublicStatus.URGENT
         if self.state == State.APPROVED:
             if self.starts_at is not None and at < self.starts_at:
                 return PublicStatus.UPCOMING
@@ -538,3 +647,43 @@ class Outcome(AlertRates, models.Model):
             for f in self._meta.fields
             if isinstance(f, models.PositiveIntegerField)
         }
+
+
+class EngagementMeeting(models.Model):
+    """A meeting the planner held with Londoners before the deployment, and what came of it.
+
+    The London Policing Ethics Panel (2018) asked the force to set out how it engages with
+    Londoners: the panel sees these when it reviews, the notice publishes them and the annual
+    report totals them by borough.
+    """
+
+    class Kind(models.TextChoices):
+        WARD_PANEL = "ward_panel", "Safer neighbourhood ward panel"
+        COMMUNITY_GROUP = "community_group", "Community group"
+        ADVISORY_GROUP = "advisory_group", "Independent advisory group"
+
+    deployment = models.ForeignKey(
+        Deployment, on_delete=models.CASCADE, related_name="engagement_meetings"
+    )
+    held_on = models.DateField("date of the meeting")
+    kind = models.CharField("who", max_length=20, choices=Kind.choices)
+    group_name = models.CharField(
+        "name of the panel or group",
+        max_length=200,
+        help_text="For example “Brixton Hill ward panel”. Name the group, not the people.",
+    )
+    raised = models.TextField("what was raised")
+    changed = models.TextField(
+        "what changed as a result",
+        help_text="Say “Nothing changed” and why, if nothing did.",
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["held_on", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.group_name} ({self.held_on:%-d %B %Y})"

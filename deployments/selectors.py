@@ -84,9 +84,18 @@ def dashboard_for(user: User) -> dict[str, Any]:
         )
     if roles & {Role.PANEL_CHAIR, Role.MODERATOR}:
         sections["reports_to_publish"] = visible.filter(state=State.COMPLETED)
+    if roles & {Role.PANEL_CHAIR, Role.PANEL_MEMBER, Role.AUTHORISING_OFFICER, Role.PLANNER}:
+        # Urgent use running before the panel's decision: the decision is due by a deadline.
+        sections["urgent_pending"] = visible.filter(
+            urgent_declared_at__isnull=False, urgent_outcome=""
+        ).order_by("urgent_decision_due_at")
     if Role.OPERATOR in roles:
+        # Approved, or in urgent use before the panel's decision (the gate decides when).
         sections["to_operate"] = visible.filter(
-            _holds(user, "operate_deployment"), state=State.APPROVED, ends_at__gt=now
+            Q(state=State.APPROVED)
+            | Q(state=State.AUTHORISED, urgent_declared_at__isnull=False, urgent_outcome=""),
+            _holds(user, "operate_deployment"),
+            ends_at__gt=now,
         ).order_by("starts_at")
     sections["live_now"] = visible.filter(state=State.APPROVED, starts_at__lte=now, ends_at__gt=now)
     sections["quorum"] = settings.OVERSIGHT_PANEL_QUORUM

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -30,12 +30,14 @@ from .models import (
     Area,
     Authorisation,
     Deployment,
+    EngagementMeeting,
     Outcome,
     ReferenceSequence,
     Review,
     ReviewAssignment,
     State,
     Suspension,
+    UrgentOutcome,
 )
 from .policy import submission_problems
 
@@ -191,6 +193,11 @@ def check_return(deployment: Deployment, user: User) -> None:
     _require_state(deployment, State.SUBMITTED, State.AUTHORISED, doing="returned")
     if deployment.state == State.SUBMITTED and not has_role(user, Role.AUTHORISING_OFFICER):
         raise NotPermitted("Before authorisation, only an authorising officer can return it.")
+    if deployment.is_urgent_pending:
+        # Article 5(3) EU AI Act: urgent use needs a decision, not a request for changes.
+        raise TransitionNotAllowed(
+            f"{deployment} is in urgent use: the panel's chair must sign it off or reject it."
+        )
 
 
 def check_reject(deployment: Deployment, user: User) -> None:
@@ -288,6 +295,38 @@ def check_sign_off(deployment: Deployment, user: User) -> None:
         raise TransitionNotAllowed(
             "The deployment window has already ended; it cannot be approved."
         )
+    if deployment.is_urgent_overdue(timezone.now()):
+        assert deployment.urgent_decision_due_at is not None
+        raise TransitionNotAllowed(
+            f"The panel's decision on the urgent use of {deployment} was due by "
+            f"{_when(deployment.urgent_decision_due_at)}: the urgent use has lapsed and its "
+            "data are deleted. The deployment needs a new request."
+        )
+
+
+def check_declare_urgent(deployment: Deployment, user: User) -> None:
+    _require_role(user, Role.AUTHORISING_OFFICER, doing="allow urgent use before sign-off")
+    _require_not_own(deployment, user, doing="allow urgent use of")
+    _require_state(deployment, State.AUTHORISED, doing="put to urgent use")
+    if deployment.is_urgent:
+        raise TransitionNotAllowed(f"{deployment} has already been put to urgent use once.")
+    if deployment.ends_at is not None and deployment.ends_at <= timezone.now():
+        raise TransitionNotAllowed("The deployment window has already ended.")
+
+
+def check_engagement(deployment: Deployment, user: User) -> None:
+    """The planner records engagement before the panel's sign-off; after it, the record the
+    panel saw and the notice published stands."""
+    if not deployment.is_planner(user):
+        raise NotPermitted("Only the planner of this deployment can change its engagement record.")
+    _require_state(
+        deployment,
+        State.DRAFT,
+        State.SUBMITTED,
+        State.RETURNED,
+        State.AUTHORISED,
+        doing="given engagement meetings",
+    )
 
 
 def check_suspend(deployment: Deployment, user: User) -> None:
@@ -316,6 +355,10 @@ def check_record_outcome(deployment: Deployment, user: User) -> None:
 def check_publish_report(deployment: Deployment, user: User) -> None:
     _require_role(user, Role.MODERATOR, Role.PANEL_CHAIR, doing="publish a results report")
     _require_state(deployment, State.COMPLETED, doing="reported on")
+
+
+def _when(moment: datetime) -> str:
+    return timezone.localtime(moment).strftime("%H:%M on %-d %B %Y")
 
 
 # --- services --------------------------------------------------------------------------------
@@ -389,12 +432,18 @@ def deployment_withdraw(*, deployment: Deployment, by: User, reason: str) -> Dep
     deployment = _lock(deployment)
     check_withdraw(deployment, by)
     _require_text(reason, "reason", "Say why the request is being withdrawn.")
+    urgent = deployment.is_urgent_pending
+    if urgent:
+        # Urgent use withdrawn before the decision: stopped and deleted as if refused.
+        _urgent_close(deployment, outcome=UrgentOutcome.REFUSED, actor=by)
     deployment.state = State.WITHDRAWN
     deployment.closed_reason = reason.strip()
     deployment.save()
     audit_record(
         actor=by, action="deployment.withdrawn", obj=deployment, details={"reason": reason}
     )
+    if urgent:
+        _changed(deployment, "urgent_refused")
     return deployment
 
 
@@ -439,12 +488,19 @@ def deployment_reject(*, deployment: Deployment, by: User, reasons: str) -> Depl
     deployment = _lock(deployment)
     check_reject(deployment, by)
     _require_text(reasons, "reasons", "Give the reasons for rejecting the request.")
+    urgent = deployment.is_urgent_pending
+    if urgent:
+        # The panel refused the urgent use: the gate closes with this commit and everything
+        # the use produced is deleted (EU AI Act, Article 5(3)).
+        _urgent_close(deployment, outcome=UrgentOutcome.REFUSED, actor=by)
     deployment.state = State.REJECTED
     deployment.closed_reason = reasons.strip()
     deployment.save()
     audit_record(
         actor=by, action="deployment.rejected", obj=deployment, details={"reasons": reasons}
     )
+    if urgent:
+        _changed(deployment, "urgent_refused")
     return deployment
 
 
@@ -553,6 +609,43 @@ def deployment_sign_off(
     deployment = _lock(deployment)
     check_sign_off(deployment, by)
     _require_text(statement, "statement", "Give the panel's decision statement; it is published.")
+    current = _pin_for_running(deployment, by)
+    now = timezone.now()
+    urgent = deployment.is_urgent_pending
+    deployment.state = State.APPROVED
+    deployment.approved_at = now
+    deployment.approved_by = by
+    deployment.panel_statement = statement.strip()
+    deployment.panel_conditions = conditions.strip()
+    if urgent:
+        # Signed off in time: the urgent use continues as an approved deployment, under the
+        # notice published when it began.
+        deployment.urgent_outcome = UrgentOutcome.SIGNED_OFF
+        deployment.urgent_closed_at = now
+    else:
+        deployment.notice_published_at = now
+    deployment.save()
+    deployment.pinned_documents.set(list(current.values()))
+    audit_record(
+        actor=by,
+        action="deployment.approved",
+        obj=deployment,
+        details={
+            "revision": deployment.revision,
+            # The quorum it was given on: approvals by reviewers other than the signer.
+            "approvals": approvals_on_current_revision(deployment, excluding=by),
+            "pinned": {k: [v.number, v.sha256] for k, v in sorted(current.items())},
+            "watchlist_fingerprint": deployment.watchlist_fingerprint,
+            "urgent_use_signed_off": urgent,
+        },
+    )
+    _changed(deployment, "approved")
+    return deployment
+
+
+def _pin_for_running(deployment: Deployment, by: User) -> dict[str, Any]:
+    """Pin what the gate compares with (the current legal documents, the watchlist, the
+    threshold) on the locked deployment; returns the document versions to pin once saved."""
     current = current_versions()
     missing = [
         label
@@ -572,30 +665,168 @@ def deployment_sign_off(
             if name not in PINNED_AT_SIGN_OFF:
                 raise ValueError(f"{name} is not a field that sign-off pins")
             setattr(deployment, name, value)
-    now = timezone.now()
-    deployment.state = State.APPROVED
-    deployment.approved_at = now
-    deployment.approved_by = by
     deployment.approved_threshold = deployment.match_threshold
-    deployment.panel_statement = statement.strip()
-    deployment.panel_conditions = conditions.strip()
+    return current
+
+
+# --- urgent use (EU AI Act, Article 5(3)) ----------------------------------------------------
+@transaction.atomic
+def deployment_declare_urgent(
+    *, deployment: Deployment, by: User, reason: str, hours: int
+) -> Deployment:
+    """Let an authorised deployment run before the panel's sign-off, for a capped window.
+
+    Article 5(3) of the EU AI Act allows real-time remote biometric identification before
+    authorisation "in a duly justified situation of urgency", if authorisation is requested
+    at the latest within 24 hours. The notice is published at once saying it is urgent and
+    why; the chair's decision is due `OVERSIGHT_URGENT_DECISION_HOURS` from now.
+    """
+    deployment = _lock(deployment)
+    check_declare_urgent(deployment, by)
+    _require_text(reason, "reason", "Say why this is urgent; it is published on the notice.")
+    cap = settings.OVERSIGHT_URGENT_MAX_HOURS
+    if not isinstance(hours, int) or not 1 <= hours <= cap:
+        raise PreconditionsFailed(
+            {"hours": [f"Urgent use may last from 1 to {cap} hours; give a number in that range."]}
+        )
+    current = _pin_for_running(deployment, by)
+    now = timezone.now()
+    deployment.urgent_declared_at = now
+    deployment.urgent_declared_by = by
+    deployment.urgent_reason = reason.strip()
+    deployment.urgent_ends_at = now + timedelta(hours=hours)
+    deployment.urgent_decision_due_at = now + timedelta(
+        hours=settings.OVERSIGHT_URGENT_DECISION_HOURS
+    )
     deployment.notice_published_at = now
     deployment.save()
     deployment.pinned_documents.set(list(current.values()))
     audit_record(
         actor=by,
-        action="deployment.approved",
+        action="deployment.urgent_use_declared",
         obj=deployment,
         details={
-            "revision": deployment.revision,
-            # The quorum it was given on: approvals by reviewers other than the signer.
-            "approvals": approvals_on_current_revision(deployment, excluding=by),
-            "pinned": {k: [v.number, v.sha256] for k, v in sorted(current.items())},
+            "reason": deployment.urgent_reason,
+            "hours": hours,
+            "urgent_ends_at": deployment.urgent_ends_at.isoformat(),
+            "decision_due_at": deployment.urgent_decision_due_at.isoformat(),
             "watchlist_fingerprint": deployment.watchlist_fingerprint,
         },
     )
-    _changed(deployment, "approved")
+    _changed(deployment, "urgent_declared")
     return deployment
+
+
+def _urgent_close(deployment: Deployment, *, outcome: UrgentOutcome, actor: Any) -> None:
+    """End an urgent use the panel refused or did not decide on in time, on the locked row:
+    the apps built on the register delete what it produced, and the counts are kept and
+    published. The caller saves the row."""
+    now = timezone.now()
+    counts: dict[str, int] = {}
+    for discard in hooks.urgent_discards:
+        for name, value in discard(deployment).items():
+            counts[name] = counts.get(name, 0) + value
+    deployment.urgent_outcome = outcome
+    deployment.urgent_closed_at = now
+    deployment.urgent_data_deleted_at = now
+    deployment.urgent_data_deleted = counts
+    audit_record(
+        actor=actor,
+        action=f"deployment.urgent_use_{outcome}",
+        obj=deployment,
+        details={"deleted": counts},
+    )
+
+
+@transaction.atomic
+def urgent_use_lapse(*, deployment: Deployment, at: datetime | None = None) -> bool:
+    """Close an urgent use whose decision is overdue: the request is rejected by the register
+    (no authorisation within the time, Article 5(3)) and the data are deleted. Returns False
+    when there is nothing to do, so running it twice is harmless."""
+    at = at or timezone.now()
+    deployment = _lock(deployment)
+    if not deployment.is_urgent_overdue(at):
+        return False
+    _urgent_close(deployment, outcome=UrgentOutcome.LAPSED, actor="system")
+    deployment.state = State.REJECTED
+    deployment.state_before_suspension = ""
+    deployment.closed_reason = (
+        f"The panel's decision on the urgent use was due within "
+        f"{settings.OVERSIGHT_URGENT_DECISION_HOURS} hours and none was recorded."
+    )
+    deployment.save()
+    _changed(deployment, "urgent_lapsed")
+    return True
+
+
+def urgent_use_lapse_overdue(*, at: datetime | None = None) -> list[str]:
+    """Lapse every urgent use whose decision is overdue; each in its own transaction."""
+    at = at or timezone.now()
+    candidates = Deployment.objects.filter(
+        urgent_declared_at__isnull=False, urgent_outcome="", urgent_decision_due_at__lte=at
+    ).values_list("pk", flat=True)
+    done = []
+    for pk in candidates:
+        deployment = Deployment.objects.get(pk=pk)
+        if urgent_use_lapse(deployment=deployment, at=at):
+            done.append(deployment.reference)
+    return done
+
+
+# --- the engagement record -------------------------------------------------------------------
+ENGAGEMENT_FIELDS = ("held_on", "kind", "group_name", "raised", "changed")
+
+
+@transaction.atomic
+def engagement_add(*, deployment: Deployment, by: User, data: dict[str, Any]) -> EngagementMeeting:
+    """Record a meeting held with Londoners before the deployment."""
+    deployment = _lock(deployment)
+    check_engagement(deployment, by)
+    unknown = set(data) - set(ENGAGEMENT_FIELDS)
+    if unknown:
+        raise ValueError(f"not engagement fields: {', '.join(sorted(unknown))}")
+    held_on = data.get("held_on")
+    if isinstance(held_on, date) and held_on > timezone.localdate():
+        raise PreconditionsFailed(
+            {"held_on": ["The meeting must already have taken place: record it afterwards."]}
+        )
+    if (
+        isinstance(held_on, date)
+        and deployment.starts_at is not None
+        and held_on > timezone.localdate(deployment.starts_at)
+    ):
+        raise PreconditionsFailed(
+            {
+                "held_on": [
+                    "The record is of engagement before the deployment: this date is after "
+                    "its start."
+                ]
+            }
+        )
+    meeting = EngagementMeeting(deployment=deployment, recorded_by=by, **data)
+    meeting.full_clean()
+    meeting.save()
+    audit_record(
+        actor=by,
+        action="engagement.recorded",
+        obj=deployment,
+        details={"meeting": meeting.pk, "kind": meeting.kind, "held_on": str(meeting.held_on)},
+    )
+    _changed(deployment, "engagement_recorded")
+    return meeting
+
+
+@transaction.atomic
+def engagement_remove(*, deployment: Deployment, meeting_id: int, by: User) -> None:
+    deployment = _lock(deployment)
+    check_engagement(deployment, by)
+    meeting = EngagementMeeting.objects.filter(deployment=deployment, pk=meeting_id).first()
+    if meeting is None:
+        raise TransitionNotAllowed("That meeting is not in this deployment's engagement record.")
+    details = {"meeting": meeting.pk, "kind": meeting.kind, "held_on": str(meeting.held_on)}
+    meeting.delete()
+    audit_record(actor=by, action="engagement.removed", obj=deployment, details=details)
+    _changed(deployment, "engagement_removed")
 
 
 @transaction.atomic

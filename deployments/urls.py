@@ -11,6 +11,16 @@ staff_urlpatterns = [
     path("deployments/<str:reference>/", views.deployment_detail, name="deployment_detail"),
     path("deployments/<str:reference>/edit/", views.deployment_edit, name="deployment_edit"),
     path(
+        "deployments/<str:reference>/engagement/add/",
+        views.engagement_add,
+        name="engagement_add",
+    ),
+    path(
+        "deployments/<str:reference>/engagement/<int:meeting_id>/remove/",
+        views.engagement_remove,
+        name="engagement_remove",
+    ),
+    path(
         "deployments/<str:reference>/<slug:action>/",
         views.deployment_action,
         name="deployment_action",

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
@@ -23,9 +23,10 @@ from . import services
 from .actions import ACTIONS, Action, available_actions
 from .forms import (
     DeploymentForm,
+    EngagementForm,
 )
 from .hooks import panels_for
-from .models import Deployment, Outcome, State
+from .models import Deployment, EngagementMeeting, Outcome, State
 from .policy import may_see_private_notes, may_see_restricted, submission_problems
 from .selectors import (
     dashboard_for,
@@ -157,10 +158,59 @@ def deployment_detail(request: StaffRequest, reference: str) -> HttpResponse:
         if deployment.is_editable
         else [],
         "outcome": Outcome.objects.filter(deployment=deployment).first(),
+        "engagement": deployment.engagement_meetings.all(),
+        "can_change_engagement": _may(services.check_engagement, deployment, request.user),
         "can_see_private": may_see_private_notes(request.user, deployment),
         "panels": panels_for("deployment_detail", deployment=deployment, user=request.user),
     }
     return render(request, "staff/deployment_detail.html", context)
+
+
+def _may(check: Any, deployment: Deployment, user: Any) -> bool:
+    try:
+        check(deployment, user)
+    except DomainError:
+        return False
+    return True
+
+
+@login_required
+def engagement_add(request: StaffRequest, reference: str) -> HttpResponse:
+    """Record a meeting with Londoners: GET shows the form, POST records it."""
+    deployment = visible_deployment_or_404(request.user, reference)
+    services.check_engagement(deployment, request.user)
+    form = EngagementForm(request.POST or None)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.engagement_add(deployment=deployment, by=request.user, data=form.changes())
+            except PreconditionsFailed as error:
+                attach_problems(form, error)
+            else:
+                messages.success(request, "Meeting added to the engagement record.")
+                return redirect(deployment.get_absolute_url() + "#engagement")
+        return render(
+            request,
+            "staff/engagement_form.html",
+            {"deployment": deployment, "form": form},
+            status=400,
+        )
+    return render(request, "staff/engagement_form.html", {"deployment": deployment, "form": form})
+
+
+@login_required
+def engagement_remove(request: StaffRequest, reference: str, meeting_id: int) -> HttpResponse:
+    """Take a meeting off the engagement record: GET asks to confirm, POST removes it."""
+    deployment = visible_deployment_or_404(request.user, reference)
+    services.check_engagement(deployment, request.user)
+    meeting = get_object_or_404(EngagementMeeting, deployment=deployment, pk=meeting_id)
+    if request.method == "POST":
+        services.engagement_remove(deployment=deployment, meeting_id=meeting.pk, by=request.user)
+        messages.success(request, "Meeting removed from the engagement record.")
+        return redirect(deployment.get_absolute_url() + "#engagement")
+    return render(
+        request, "staff/engagement_remove.html", {"deployment": deployment, "meeting": meeting}
+    )
 
 
 @login_required
@@ -213,4 +263,6 @@ def _action_context(
     if spec.name == "review":
         # The reviewer sees what bears on the decision (the threshold guard) beside the form.
         context["panels"] = panels_for("review_form", deployment=deployment, user=request.user)
+        # ... and how the force engaged with Londoners before it.
+        context["engagement"] = deployment.engagement_meetings.all()
     return context

@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from audit.services import audit_record
 from core.errors import DomainError
-from deployments.models import Deployment, State
+from deployments.models import Deployment, State, UrgentOutcome
 from legal.models import DocumentVersion
 
 from .selectors import watchlist_fingerprint
@@ -47,6 +47,9 @@ NOTICE_TOO_RECENT = "notice_too_recent"
 DOCUMENT_NOT_CURRENT = "document_not_current"
 WATCHLIST_CHANGED = "watchlist_changed"
 THRESHOLD_LOOSENED = "threshold_loosened"
+URGENT_REFUSED = "urgent_refused"
+URGENT_DECISION_OVERDUE = "urgent_decision_overdue"
+URGENT_OUTSIDE_WINDOW = "urgent_outside_window"
 
 # The gate's list of reasons, in the order it asks its questions: each code with what stops
 # the engine, in plain words for the public. `_decide` refuses only with a code listed here,
@@ -56,9 +59,17 @@ THRESHOLD_LOOSENED = "threshold_loosened"
 REASONS: dict[str, str] = {
     SUSPENDED: "The trial has been suspended by the ethics panel's chair or an authorising "
     "officer.",
+    URGENT_REFUSED: "The trial was put to urgent use before the ethics panel's decision, and the "
+    "panel refused it or did not decide in time: the cameras stopped at once and every alert, "
+    "face image and encoding from the urgent use was deleted.",
+    URGENT_DECISION_OVERDUE: "The trial is in urgent use and the ethics panel's decision, due "
+    "within {urgent_decision_hours} of the urgency, has not been recorded.",
     NOT_APPROVED: "The trial has not been signed off by the chair of the ethics panel, or it has "
     "been closed.",
     OUTSIDE_WINDOW: "It is before the start or after the end of the trial's approved time window.",
+    URGENT_OUTSIDE_WINDOW: "The trial is in urgent use before the ethics panel's decision, and it "
+    "is outside the urgent window an authorising officer allowed (at most {urgent_max_hours}, "
+    "inside the trial's own time window).",
     NOTICE_TOO_RECENT: "The trial's public notice has been published for less than "
     "{notice_lead_time}.",
     DOCUMENT_NOT_CURRENT: "A legal document the approval relied on has since been withdrawn or "
@@ -131,7 +142,39 @@ def _decide(deployment: Deployment, at: datetime) -> Permit:
             f"{ref} is suspended: {deployment.suspension_reason} The engine may not run until "
             "the panel chair lifts the suspension.",
         )
-    if deployment.state != State.APPROVED:
+    # Urgent use before the panel's decision (EU AI Act, Article 5(3)): refused, or no decision
+    # by the deadline, stops it at once. The deadline is checked here, not only by the beat
+    # task that records the lapse, so the gate is closed at the deadline even if the beat is late.
+    if deployment.urgent_data_was_deleted:
+        how = (
+            "the ethics panel refused it"
+            if deployment.urgent_outcome == UrgentOutcome.REFUSED
+            else "the ethics panel did not decide in time"
+        )
+        _refuse(
+            URGENT_REFUSED,
+            f"{ref} was put to urgent use and {how}: the engine may not run again, and every "
+            "alert, face image and encoding from the urgent use has been deleted.",
+        )
+    if deployment.is_urgent_overdue(at):
+        assert deployment.urgent_decision_due_at is not None
+        _refuse(
+            URGENT_DECISION_OVERDUE,
+            f"The panel's decision on the urgent use of {ref} was due by "
+            f"{_when(deployment.urgent_decision_due_at)} and none was recorded: the urgent use "
+            "has stopped and its data are being deleted.",
+        )
+    urgent = deployment.is_urgent_pending and deployment.state == State.AUTHORISED
+    if urgent:
+        start, end = deployment.urgent_run_from, deployment.urgent_run_until
+        if start is None or end is None or not start <= at < end:
+            window = f"from {_when(start)} to {_when(end)}" if start and end else "with no window"
+            _refuse(
+                URGENT_OUTSIDE_WINDOW,
+                f"{ref} is in urgent use before the panel's decision, allowed {window}; the "
+                "engine may not run outside that window until the chair signs it off.",
+            )
+    if deployment.state != State.APPROVED and not urgent:
         _refuse(
             NOT_APPROVED,
             f"{ref} is not approved (it is {deployment.get_state_display().lower()}): the "
@@ -140,13 +183,14 @@ def _decide(deployment: Deployment, at: datetime) -> Permit:
         )
     if deployment.starts_at is None or deployment.ends_at is None:
         _refuse(OUTSIDE_WINDOW, f"{ref} has no authorised window.")
-    if at < deployment.starts_at:
+    # In urgent use the urgent window, inside the deployment's own, was checked above.
+    if not urgent and at < deployment.starts_at:
         _refuse(
             OUTSIDE_WINDOW,
             f"{ref} has not started: its window opens at {_when(deployment.starts_at)}, and "
             "the engine may not run before then.",
         )
-    if at >= deployment.ends_at:
+    if not urgent and at >= deployment.ends_at:
         _refuse(
             OUTSIDE_WINDOW,
             f"{ref} has ended: its window closed at {_when(deployment.ends_at)}, and the engine "
@@ -154,7 +198,10 @@ def _decide(deployment: Deployment, at: datetime) -> Permit:
         )
     lead = timedelta(hours=settings.OVERSIGHT_NOTICE_LEAD_HOURS)
     published = deployment.notice_published_at
-    if published is None or at < published + lead:
+    # Urgent use runs under a notice published at the urgency, without the lead time (the
+    # urgency is the justification); signed off in time, it continues under that notice.
+    lead_waived = urgent or deployment.urgent_outcome == UrgentOutcome.SIGNED_OFF
+    if published is None or (at < published + lead and not lead_waived):
         since = (
             "has not been published" if published is None else f"was published {_when(published)}"
         )

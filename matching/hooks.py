@@ -30,6 +30,14 @@ def fill_outcome(deployment: Deployment, action: str) -> None:
         outcome_fill_from_runs(deployment=deployment)
 
 
+@hooks.urgent_discards.register
+def discard_urgent_use(deployment: Deployment) -> dict[str, int]:
+    """The panel refused the urgent use, or did not decide in time: delete what it produced."""
+    from .services import urgent_use_discard
+
+    return urgent_use_discard(deployment=deployment)
+
+
 @hooks.panels["deployment_detail"].register
 def engine_panel(deployment: Deployment | None, user: User) -> Panel | None:
     from .selectors import engine_panel as engine_panel_context

@@ -221,9 +221,14 @@ def gate_conditions() -> list[GateCondition]:
 
     from .gate import REASONS  # the gate imports this module: read its list when asked
 
-    lead = settings.OVERSIGHT_NOTICE_LEAD_HOURS
     values = {
-        "notice_lead_time": f"{lead} hour{'s' if lead != 1 else ''}",
+        "notice_lead_time": _hours(settings.OVERSIGHT_NOTICE_LEAD_HOURS),
         "max_match_threshold": settings.OVERSIGHT_MAX_MATCH_THRESHOLD,
+        "urgent_max_hours": _hours(settings.OVERSIGHT_URGENT_MAX_HOURS),
+        "urgent_decision_hours": _hours(settings.OVERSIGHT_URGENT_DECISION_HOURS),
     }
     return [GateCondition(code, words.format_map(values)) for code, words in REASONS.items()]
+
+
+def _hours(hours: int) -> str:
+    return f"{hours} hour{'s' if hours != 1 else ''}"

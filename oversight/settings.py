@@ -202,6 +202,12 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Hands over work that waited for the broker (core/outbox.py); a starting worker sweeps too.
     "sweep-outbox": {"task": "core.tasks.outbox_sweep", "schedule": timedelta(minutes=1)},
+    # Urgent use whose decision is overdue: recorded as lapsed and its data deleted. The gate
+    # closes at the deadline by itself; this makes the deletion follow within a minute.
+    "lapse-overdue-urgent-use": {
+        "task": "deployments.tasks.lapse_overdue_urgent_use",
+        "schedule": timedelta(minutes=1),
+    },
 }
 # Outbox work handed to the broker but not done after this many seconds is handed over again;
 # after this many hand-overs it is shown as failed on the staff dashboard.
@@ -396,6 +402,12 @@ OVERSIGHT_MAX_WATCHLIST_SIZE = env_int("OVERSIGHT_MAX_WATCHLIST_SIZE", 10_000)
 OVERSIGHT_PANEL_QUORUM = env_int("OVERSIGHT_PANEL_QUORUM", 2)
 # Hours a public notice must have been published before the engine may run.
 OVERSIGHT_NOTICE_LEAD_HOURS = env_int("OVERSIGHT_NOTICE_LEAD_HOURS", 24)
+# --- Urgent use before the panel's sign-off (EU AI Act, Article 5(3)) -------------------------
+# The longest an authorising officer may let an authorised deployment run before sign-off, and
+# the hours within which the chair's decision is due (the Act's "at the latest within 24 hours").
+OVERSIGHT_URGENT_MAX_HOURS = env_int("OVERSIGHT_URGENT_MAX_HOURS", 6)
+OVERSIGHT_URGENT_DECISION_HOURS = env_int("OVERSIGHT_URGENT_DECISION_HOURS", 24)
+# --- end of urgent use ------------------------------------------------------------------------
 OVERSIGHT_WATCHLIST_RETENTION_HOURS = env_int("OVERSIGHT_WATCHLIST_RETENTION_HOURS", 24)
 OVERSIGHT_ALERT_CROP_RETENTION_DAYS = env_int("OVERSIGHT_ALERT_CROP_RETENTION_DAYS", 31)
 OVERSIGHT_MAX_IMAGE_BYTES = env_int("OVERSIGHT_MAX_IMAGE_BYTES", 20 * 1024 * 1024)

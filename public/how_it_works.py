@@ -65,6 +65,8 @@ def rules_in_force() -> dict[str, Rule]:
     disparity = float(settings.OVERSIGHT_DISPARITY_LIMIT)
     window = settings.OVERSIGHT_EXPOSURE_WINDOW_DAYS
     parity = float(settings.OVERSIGHT_PARITY_RATIO_LIMIT)
+    urgent = settings.OVERSIGHT_URGENT_MAX_HOURS
+    decision = settings.OVERSIGHT_URGENT_DECISION_HOURS
     return {
         "panel_quorum": Rule(
             "Ethics panel approvals needed before the chair may sign off",
@@ -87,6 +89,18 @@ def rules_in_force() -> dict[str, Rule]:
             "How long the public notice must be published before the cameras may be switched on",
             _plural(lead, "hour"),
             lead,
+        ),
+        "urgent_max_hours": Rule(
+            "Longest an authorising officer may let a trial run in an urgent situation before "
+            "the ethics panel's sign-off, with its notice published at once saying why",
+            _plural(urgent, "hour"),
+            urgent,
+        ),
+        "urgent_decision_hours": Rule(
+            "When the ethics panel's decision on urgent use is due; if it refuses, or does not "
+            "decide in time, the cameras stop and everything from the urgent use is deleted",
+            f"within {_plural(decision, 'hour')}",
+            decision,
         ),
         "watchlist_retention_hours": Rule(
             "When the watchlist's images and face templates are deleted after a trial ends",

@@ -29,6 +29,7 @@ from deployments.models import (
     Authorisation,
     Deployment,
     DeploymentQuerySet,
+    EngagementMeeting,
     Outcome,
     PublicStatus,
     Review,
@@ -65,7 +66,13 @@ def home_sections(*, at: datetime | None = None) -> dict[str, Any]:
         trials.in_public_status(PublicStatus.UPCOMING, at).order_by("starts_at", "id")[:6]
     )
     return {
-        "live": list(trials.in_public_status(PublicStatus.LIVE, at).order_by("ends_at", "id")),
+        # Urgent use before the panel decides is shown with the live trials, its status saying so.
+        "live": list(
+            (
+                trials.in_public_status(PublicStatus.LIVE, at)
+                | trials.in_public_status(PublicStatus.URGENT, at)
+            ).order_by("ends_at", "id")
+        ),
         "next_trial": upcoming[0] if upcoming else None,
         "upcoming": upcoming,
         "recent": list(trials.filter(ends_at__lte=at).order_by("-ends_at", "-id")[:6]),
@@ -149,6 +156,8 @@ class Notice:
     dissent: list[dict[str, Any]]
     suspensions: list[dict[str, Any]]
     questions: list[dict[str, Any]] = field(default_factory=list)
+    # The meetings held with Londoners before it (date, who, what was raised, what changed).
+    engagement: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def conditions(self) -> list[str]:
@@ -179,7 +188,7 @@ def _first_as_dict(rows: Any) -> dict[str, Any] | None:
 
 
 def public_notice(reference: str) -> Notice | None:
-    """The notice of one published trial, or None. Seven queries, whatever its size."""
+    """The notice of one published trial, or None. Eight queries, whatever its size."""
     trial = public_trials().filter(reference=reference).first()
     if trial is None:
         return None
@@ -224,7 +233,26 @@ def public_notice(reference: str) -> Notice | None:
             .values("reason", "suspended_at", "lifted_at", "lift_reason")
         ],
         questions=questions,
+        engagement=engagement_record(trial),
     )
+
+
+_ENGAGEMENT_LABELS = dict(EngagementMeeting.Kind.choices)
+
+
+def engagement_record(trial: Deployment) -> list[dict[str, Any]]:
+    """The meetings held before the trial, with the public columns only (not who typed them)."""
+    columns = ("held_on", "kind", "group_name", "raised", "changed")
+    rows: list[dict[str, Any]] = []
+    for values in (
+        EngagementMeeting.objects.filter(deployment=trial)
+        .order_by("held_on", "id")
+        .values_list(*columns)
+    ):
+        row = dict(zip(columns, values, strict=True))
+        row["kind_label"] = _ENGAGEMENT_LABELS.get(row["kind"], row["kind"])
+        rows.append(row)
+    return rows
 
 
 # --- the annual report --------------------------------------------------------------------
@@ -278,6 +306,46 @@ class AnnualReport:
     questions: dict[str, int]
     years: list[int]
     as_of: datetime
+    # Meetings held with Londoners before the year's trials, by borough.
+    engagement: list[EngagementTotals] = field(default_factory=list)
+
+
+@dataclass
+class EngagementTotals:
+    label: str
+    trials: int = 0
+    trials_with_meetings: int = 0
+    ward_panel: int = 0
+    community_group: int = 0
+    advisory_group: int = 0
+
+    @property
+    def meetings(self) -> int:
+        return self.ward_panel + self.community_group + self.advisory_group
+
+
+def engagement_by_borough(trials: list[Deployment]) -> list[EngagementTotals]:
+    """Meetings before these trials, counted by the trial's borough and the kind of group, with
+    the total for all of them last. One query, whatever the number of meetings."""
+    borough_of = {t.pk: t.site.area.name if t.site else "No site" for t in trials}
+    groups: dict[str, EngagementTotals] = {}
+    for name in borough_of.values():
+        groups.setdefault(name, EngagementTotals(label=name)).trials += 1
+    met: set[int] = set()
+    for deployment_id, kind in EngagementMeeting.objects.filter(
+        deployment__in=list(borough_of)
+    ).values_list("deployment_id", "kind"):
+        group = groups[borough_of[deployment_id]]
+        setattr(group, kind, getattr(group, kind) + 1)
+        if deployment_id not in met:
+            met.add(deployment_id)
+            group.trials_with_meetings += 1
+    rows = sorted(groups.values(), key=lambda g: g.label)
+    total = EngagementTotals(label="All boroughs")
+    for row in rows:
+        for name in ("trials", "trials_with_meetings", *EngagementMeeting.Kind.values):
+            setattr(total, name, getattr(total, name) + getattr(row, name))
+    return [*rows, total]
 
 
 def report_years() -> list[int]:
@@ -351,6 +419,7 @@ def annual_report(year: int, at: datetime | None = None) -> AnnualReport | None:
         questions=questions,
         years=report_years(),
         as_of=at,
+        engagement=engagement_by_borough(trials),
     )
 
 
@@ -409,6 +478,7 @@ def notice_context(notice: Notice) -> dict[str, Any]:
         "outcome": notice.outcome,
         "lead_time": notice_lead_time(notice.trial),
         "max_threshold": settings.OVERSIGHT_MAX_MATCH_THRESHOLD,
+        "urgent_decision_hours": settings.OVERSIGHT_URGENT_DECISION_HOURS,
         "where": _where(notice.trial),
         "rights": {
             "crop_days": settings.OVERSIGHT_ALERT_CROP_RETENTION_DAYS,

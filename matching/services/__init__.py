@@ -32,6 +32,7 @@ from .runs import (
     run_start,
     run_stop,
 )
+from .urgent import urgent_use_discard
 from .watchlists import (
     watchlist_enrol,
     watchlist_entry_add,
@@ -60,6 +61,7 @@ __all__ = [
     "run_process_batch",
     "run_start",
     "run_stop",
+    "urgent_use_discard",
     "watchlist_enrol",
     "watchlist_entry_add",
     "watchlist_entry_remove",

@@ -29,7 +29,7 @@ from audit.services import audit_record
 from core.errors import PreconditionsFailed
 from deployments.models import Deployment
 from matching import engine
-from matching.gate import WATCHLIST_CHANGED, GateClosed, Permit, gate_check
+from matching.gate import URGENT_REFUSED, WATCHLIST_CHANGED, GateClosed, Permit, gate_check
 from matching.models import Alert, Run, WatchlistEntry
 from matching.selectors import (
     watchlist_fingerprint,
@@ -79,6 +79,8 @@ def run_start(
         deployment = Deployment.objects.select_for_update().get(pk=deployment.pk)
         assert deployment.ends_at is not None  # the gate refuses a deployment without a window
         expires = min(at + timedelta(hours=settings.OVERSIGHT_RUN_TOKEN_HOURS), deployment.ends_at)
+        if deployment.is_urgent_pending and deployment.urgent_run_until is not None:
+            expires = min(expires, deployment.urgent_run_until)
         run = Run.objects.create(
             deployment=deployment,
             operator=operator,
@@ -262,6 +264,16 @@ def run_process_batch(
     saved: list[str] = []
     try:
         with transaction.atomic():
+            if run.deployment.is_urgent:
+                # A refusal of urgent use deletes its alerts under this row's lock: an alert
+                # from a batch that passed the gate just before must not be saved after it.
+                locked = Deployment.objects.select_for_update().get(pk=run.deployment_id)
+                if locked.urgent_data_was_deleted:
+                    raise GateClosed(
+                        URGENT_REFUSED,
+                        f"The urgent use of {locked} was refused while this batch was being "
+                        "matched; its alerts are not kept.",
+                    )
             Run.objects.filter(pk=run.pk).update(
                 frames=F("frames") + result.frames, faces_seen=F("faces_seen") + result.faces_seen
             )

@@ -46,6 +46,48 @@ def _suspended(actors: Any) -> Deployment:
     return trial
 
 
+def _urgent(actors: Any) -> Deployment:
+    """Put to urgent use by an authorising officer before the panel's sign-off."""
+    trial = factories.make_draft(actors.planner, start=timezone.now() + timedelta(hours=1))
+    factories.give_watchlist(trial)
+    factories.to_authorised(trial, actors.planner, actors.authoriser)
+    ds.deployment_declare_urgent(
+        deployment=trial, by=actors.authoriser, reason="A missing child was seen nearby.", hours=2
+    )
+    trial.refresh_from_db()
+    return trial
+
+
+def _urgent_refused(actors: Any) -> Deployment:
+    trial = _urgent(actors)
+    ds.deployment_reject(deployment=trial, by=actors.chair, reasons="Not urgent.")
+    return trial
+
+
+def _urgent_lapsed(actors: Any) -> Deployment:
+    trial = _urgent(actors)
+    assert trial.urgent_decision_due_at is not None
+    ds.urgent_use_lapse_overdue(at=trial.urgent_decision_due_at)
+    return trial
+
+
+def _urgent_overdue_before_the_beat(actors: Any) -> Deployment:
+    # The decision was due a minute ago and the beat task has not run: lapsed all the same.
+    trial = _urgent(actors)
+    Deployment.objects.filter(pk=trial.pk).update(
+        urgent_decision_due_at=timezone.now() - timedelta(minutes=1)
+    )
+    return trial
+
+
+def _urgent_signed_off(actors: Any) -> Deployment:
+    # Signed off in time: an approved trial like any other (upcoming until its start).
+    trial = _urgent(actors)
+    factories.record_approvals(trial, actors.chair, actors.panel_a, actors.panel_b)
+    ds.deployment_sign_off(deployment=trial, by=actors.chair, statement="Justified.")
+    return trial
+
+
 PUBLIC: dict[str, tuple[Callable[[Any], Deployment], PublicStatus]] = {
     "upcoming": (approved, PublicStatus.UPCOMING),
     "live": (_live, PublicStatus.LIVE),
@@ -53,6 +95,14 @@ PUBLIC: dict[str, tuple[Callable[[Any], Deployment], PublicStatus]] = {
     "ended, still approved": (_ended_not_yet_completed, PublicStatus.ENDED),
     "completed": (completed, PublicStatus.ENDED),
     "results published": (reported, PublicStatus.RESULTS),
+    "urgent use": (_urgent, PublicStatus.URGENT),
+    "urgent use refused": (_urgent_refused, PublicStatus.URGENT_REFUSED),
+    "urgent use lapsed": (_urgent_lapsed, PublicStatus.URGENT_LAPSED),
+    "urgent use overdue, beat not run": (
+        _urgent_overdue_before_the_beat,
+        PublicStatus.URGENT_LAPSED,
+    ),
+    "urgent use signed off": (_urgent_signed_off, PublicStatus.UPCOMING),
 }
 
 
