@@ -124,6 +124,9 @@ MATRIX = {
     "public:legal_version_text": everyone(GET_ONLY),
     "api:not_found": everyone(404),
     # Staff sign-in: every signed-in person manages their own factors and password.
+    # The engagement record: the planner adds and removes meetings before sign-off.
+    "staff:engagement_add": staff(404, need_to_know=403, planner=(200, 400)),
+    "staff:engagement_remove": staff(404, need_to_know=403, planner=404, at={"meeting_id": "999"}),
     "staff:second_factor_verify": staff(302),
     "staff:second_factor_enrol": staff((200, 400)),
     "staff:account": staff(200),
