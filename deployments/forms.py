@@ -3,7 +3,6 @@ live in `policy.py` and the services, and their refusals are attached back to th
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from django import forms
@@ -11,6 +10,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.validators import MaxValueValidator
 
+from core import dates
 from core.roles import Role
 from legal.models import UseCase, WatchlistCategory
 
@@ -18,15 +18,6 @@ from .hooks import approval_requirements_for
 from .models import Deployment, EngagementMeeting, Outcome, Review, Site
 from .policy import REQUIRED_FIELDS
 from .services import EDITABLE_FIELDS, ENGAGEMENT_FIELDS, OUTCOME_FIELDS
-
-DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
-
-
-class DateTimeLocalInput(forms.DateTimeInput):
-    input_type = "datetime-local"
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(format=DATETIME_FORMAT, **kwargs)
 
 
 class DeploymentForm(forms.ModelForm):
@@ -60,8 +51,6 @@ class DeploymentForm(forms.ModelForm):
         model = Deployment
         fields = EDITABLE_FIELDS
         widgets = {
-            "starts_at": DateTimeLocalInput(),
-            "ends_at": DateTimeLocalInput(),
             "purpose": forms.Textarea(attrs={"rows": 3}),
             "necessity": forms.Textarea(attrs={"rows": 4}),
             "proportionality": forms.Textarea(attrs={"rows": 4}),
@@ -92,10 +81,14 @@ class DeploymentForm(forms.ModelForm):
         assert isinstance(use_case, forms.ModelChoiceField)
         site.queryset = Site.objects.select_related("area")
         use_case.queryset = UseCase.objects.filter(is_active=True)
+        # The GOV.UK date input with a time: day, month, year, hour and minute boxes.
         for name in ("starts_at", "ends_at"):
-            field = self.fields[name]
-            assert isinstance(field, forms.DateTimeField)
-            field.input_formats = [DATETIME_FORMAT, "%Y-%m-%d %H:%M"]
+            model_field = self.fields[name]
+            self.fields[name] = dates.DateTimeField(
+                label=model_field.label,
+                required=model_field.required,
+                help_text=model_field.help_text or "For example, 27 3 2026, 14 30 (London time).",
+            )
         # A draft may be saved half-filled, but these are needed before it can be submitted:
         # the form does not call them optional.
         for name in REQUIRED_FIELDS:
@@ -268,69 +261,6 @@ class UrgentUseForm(forms.Form):
         )
 
 
-class DayMonthYearWidget(forms.MultiWidget):
-    """The GOV.UK date input: day, month and year in three labelled boxes."""
-
-    PARTS = ("day", "month", "year")
-
-    def __init__(self) -> None:
-        super().__init__(
-            {
-                part: forms.TextInput(
-                    attrs={
-                        "inputmode": "numeric",
-                        "class": f"date-input__input date-input__input--{part}",
-                    }
-                )
-                for part in self.PARTS
-            }
-        )
-
-    def id_for_label(self, id_: str) -> str:
-        # The error summary links to the day box, as the GOV.UK date input pattern does.
-        return f"{id_}_day" if id_ else ""
-
-    def decompress(self, value: Any) -> list[Any]:
-        if value:
-            return [value.day, value.month, value.year]
-        return [None, None, None]
-
-
-class DayMonthYearField(forms.MultiValueField):
-    widget = DayMonthYearWidget
-
-    def __init__(self, **kwargs: Any) -> None:
-        # A box that is not a number, or out of range, gets the same words as an impossible
-        # date: the GOV.UK pattern names the whole date, not one box.
-        words = "Enter a real date, for example 27 3 2026."
-        real = {"invalid": words, "min_value": words, "max_value": words}
-        super().__init__(
-            fields=(
-                forms.IntegerField(min_value=1, max_value=31, error_messages=real),
-                forms.IntegerField(min_value=1, max_value=12, error_messages=real),
-                forms.IntegerField(min_value=1900, max_value=9999, error_messages=real),
-            ),
-            require_all_fields=True,
-            error_messages={
-                "required": "Enter the day, month and year of the meeting.",
-                "incomplete": "Enter the day, month and year, for example 27 3 2026.",
-                "invalid": "Enter a real date, for example 27 3 2026.",
-            },
-            **kwargs,
-        )
-
-    def compress(self, data_list: list[Any]) -> date | None:
-        if not data_list:
-            return None
-        day, month, year = data_list
-        try:
-            return date(year, month, day)
-        except (TypeError, ValueError):
-            raise forms.ValidationError(
-                "Enter a real date, for example 27 3 2026.", code="invalid"
-            ) from None
-
-
 class Radios(forms.RadioSelect):
     def id_for_label(self, id_: str, index: str | None = None) -> str:
         # The error summary links to the first option (the group itself has no id).
@@ -340,7 +270,7 @@ class Radios(forms.RadioSelect):
 class EngagementForm(forms.ModelForm):
     """One meeting with Londoners before the deployment."""
 
-    held_on = DayMonthYearField(label="Date of the meeting", help_text="For example, 27 3 2026.")
+    held_on = dates.DateField(label="Date of the meeting", help_text="For example, 27 3 2026.")
 
     class Meta:
         model = EngagementMeeting
@@ -365,20 +295,3 @@ class EngagementForm(forms.ModelForm):
 
     def changes(self) -> dict[str, Any]:
         return {name: self.cleaned_data[name] for name in ENGAGEMENT_FIELDS}
-
-    def held_on_parts(self) -> list[dict[str, Any]]:
-        """The date input's three boxes, for `templates/includes/date_input.html`."""
-        bound = self["held_on"]
-        value = bound.value()
-        if not isinstance(value, list | tuple):
-            value = DayMonthYearWidget().decompress(value)
-        return [
-            {
-                "label": part.title(),
-                "name": f"{bound.html_name}_{part}",
-                "id": f"{bound.auto_id}_{part}",
-                "value": "" if given is None else given,
-                "width": 4 if part == "year" else 2,
-            }
-            for part, given in zip(DayMonthYearWidget.PARTS, value, strict=True)
-        ]

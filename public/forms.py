@@ -6,6 +6,7 @@ from typing import Any, cast
 
 from django import forms
 
+from core import dates
 from deployments.models import PublicStatus
 
 from .selectors import TrialFilters
@@ -17,17 +18,18 @@ class TrialFilterForm(forms.Form):
     borough = forms.ChoiceField(required=False, label="Borough")
     use_case = forms.ChoiceField(required=False, label="Use case")
     status = forms.ChoiceField(required=False, label="Status")
-    date_from = forms.DateField(
+    # The GOV.UK date input: day, month and year boxes (core/dates.py).
+    date_from = dates.DateField(
         required=False,
+        require_all_fields=False,
         label="From",
-        widget=forms.DateInput(attrs={"type": "date"}),
-        help_text="Trials running on or after this day.",
+        help_text="Trials running on or after this day, for example 27 3 2026.",
     )
-    date_to = forms.DateField(
+    date_to = dates.DateField(
         required=False,
+        require_all_fields=False,
         label="To",
-        widget=forms.DateInput(attrs={"type": "date"}),
-        help_text="Trials running on or before this day.",
+        help_text="Trials running on or before this day, for example 27 3 2026.",
     )
 
     def __init__(self, *args: Any, choices: dict[str, list[tuple[str, str]]], **kwargs: Any):

@@ -197,3 +197,14 @@ def totp_code(device: Any, *, step_offset: int = 0) -> str:
     generator = TOTP(device.bin_key, step=device.step, t0=device.t0, digits=device.digits)
     generator.time = time.time() + step_offset * device.step
     return f"{generator.token():0{device.digits}d}"
+
+
+def datetime_boxes(name: str, moment: Any) -> dict[str, str]:
+    """What a person types into a GOV.UK date input with a time (core/dates.py), in London time."""
+    from django.utils import timezone as tz
+
+    local = tz.localtime(moment)
+    return {
+        f"{name}_{part}": str(getattr(local, part))
+        for part in ("day", "month", "year", "hour", "minute")
+    }

@@ -47,3 +47,17 @@ def is_group(field: forms.BoundField) -> bool:
     """A set of radios or checkboxes: it goes in a fieldset whose legend is the label."""
     widget = field.field.widget
     return isinstance(widget, forms.RadioSelect | forms.CheckboxSelectMultiple)
+
+
+@register.filter
+def is_date_input(field: forms.BoundField) -> bool:
+    from core.dates import DatePartsWidget
+
+    return isinstance(field.field.widget, DatePartsWidget)
+
+
+@register.filter
+def date_parts(field: forms.BoundField) -> list[dict[str, Any]]:
+    from core.dates import date_parts as parts_of
+
+    return parts_of(field)

@@ -137,8 +137,10 @@ def test_story_from_request_to_published_report(
     planner = story.person("planner")
     planner.goto(f"{story.base}/staff/deployments/new/")
     planner.select_option("select[name=site]", str(site.pk))
-    planner.fill("input[name=starts_at]", start.strftime("%Y-%m-%dT%H:%M"))
-    planner.fill("input[name=ends_at]", (start + timedelta(hours=6)).strftime("%Y-%m-%dT%H:%M"))
+    # The GOV.UK date input: day, month, year, hour and minute boxes for each end of the window.
+    for name, moment in (("starts_at", start), ("ends_at", start + timedelta(hours=6))):
+        for box, value in factories.datetime_boxes(name, moment).items():
+            planner.fill(f"input[name={box}]", value)
     planner.fill("input[name=expected_faces]", "6000")
     planner.select_option("select[name=use_case]", str(use_case.pk))
     planner.fill("[name=purpose]", "To locate people wanted on warrant in Leicester Square.")

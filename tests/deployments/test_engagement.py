@@ -133,7 +133,7 @@ def test_the_planner_adds_a_meeting_from_the_deployment_page(
     assert add_url(draft) in page and "No meetings with ward panels" in page
     form = client.get(add_url(draft)).content.decode()
     # The GOV.UK date input: a fieldset with day, month and year boxes.
-    assert "<legend>Date of the meeting</legend>" in form
+    assert ">Date of the meeting</legend>" in form
     for part in ("day", "month", "year"):
         assert f'name="held_on_{part}"' in form
     assert "---------" not in form  # the three kinds of group only, as radios
@@ -158,7 +158,7 @@ def test_a_wrong_date_is_shown_in_the_error_summary_and_nothing_is_saved(
     assert 'value="31"' in html
     response = client.post(add_url(draft), form_data(held_on_day="", kind=""))
     html = response.content.decode()
-    assert "Enter the day, month and year" in html and 'href="#id_kind_0"' in html
+    assert "Enter the date, for example 27 3 2026" in html and 'href="#id_kind_0"' in html
     tomorrow = timezone.localdate() + timedelta(days=1)
     response = client.post(
         add_url(draft),

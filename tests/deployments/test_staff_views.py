@@ -128,14 +128,12 @@ def form_data(**overrides):
         **{k: v for k, v in data.items() if k not in {"site", "use_case"}},
         "site": data["site"].pk,
         "use_case": data["use_case"].pk,
-        "starts_at": data["starts_at"]
-        .astimezone(timezone.get_current_timezone())
-        .strftime("%Y-%m-%dT%H:%M"),
-        "ends_at": data["ends_at"]
-        .astimezone(timezone.get_current_timezone())
-        .strftime("%Y-%m-%dT%H:%M"),
+        **factories.datetime_boxes("starts_at", data["starts_at"]),
+        **factories.datetime_boxes("ends_at", data["ends_at"]),
         "watchlist_categories": data["watchlist_categories"],
     }
+    post.pop("starts_at")
+    post.pop("ends_at")
     post.update(overrides)
     return post
 
@@ -154,8 +152,8 @@ def test_end_before_start_is_a_form_error_and_nothing_is_saved(client, actors, d
     response = client.post(
         reverse("staff:deployment_create"),
         form_data(
-            starts_at=start.strftime("%Y-%m-%dT%H:%M"),
-            ends_at=(start - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
+            **factories.datetime_boxes("starts_at", start),
+            **factories.datetime_boxes("ends_at", start - timedelta(hours=1)),
         ),
     )
     assert response.status_code == 200
@@ -247,3 +245,28 @@ def test_the_whole_story_through_the_pages(client, actors, documents, capsys):
         assert action in page  # the timeline, from the audit trail
     call_command("verify_audit")
     assert "audit chain intact" in capsys.readouterr().out
+
+
+def test_the_window_is_entered_as_day_month_year_hour_and_minute(client, actors, documents):
+    """The GOV.UK date input, not the browser's date-time picker; a wrong date says so."""
+    client.force_login(actors.planner)
+    page = client.get(reverse("staff:deployment_create")).content.decode()
+    assert 'type="datetime-local"' not in page
+    for part in ("day", "month", "year", "hour", "minute"):
+        assert f'name="starts_at_{part}"' in page and f'name="ends_at_{part}"' in page
+    assert '<legend class="fieldset__legend">Starts at' in page
+    response = client.post(
+        reverse("staff:deployment_create"), form_data(starts_at_day="31", starts_at_month="2")
+    )
+    html = response.content.decode()
+    assert response.status_code == 200 and not Deployment.objects.exists()
+    assert (
+        '<a href="#id_starts_at_day">Enter a real date and time, for example 27 3 2026, 14 30</a>'
+        in html
+    )
+    assert 'value="31"' in html  # what was typed is kept
+    # The window is read in London time.
+    client.post(reverse("staff:deployment_create"), form_data())
+    made = Deployment.objects.get()
+    data = form_data()
+    assert timezone.localtime(made.starts_at).hour == int(data["starts_at_hour"])

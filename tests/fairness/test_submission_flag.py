@@ -125,8 +125,10 @@ def test_submitting_from_the_form_without_a_justification_shows_the_flag_on_the_
     }
     data["site"] = draft.site_id
     data["use_case"] = draft.use_case_id
-    data["starts_at"] = draft.starts_at.strftime("%Y-%m-%dT%H:%M")
-    data["ends_at"] = draft.ends_at.strftime("%Y-%m-%dT%H:%M")
+    data.pop("starts_at", None)
+    data.pop("ends_at", None)
+    data.update(factories.datetime_boxes("starts_at", draft.starts_at))
+    data.update(factories.datetime_boxes("ends_at", draft.ends_at))
     data["submit"] = "1"
 
     response = client.post(reverse("staff:deployment_edit", args=[draft.reference]), data)
@@ -135,6 +137,6 @@ def test_submitting_from_the_form_without_a_justification_shows_the_flag_on_the_
     assert response.status_code == 200
     assert "cannot be submitted yet" in page
     # In the error summary, against the field (not only in the sidebar's checklist).
-    assert "Justification for the exposure flag: The exposure analysis flags this site" in page
+    assert 'href="#id_fairness_justification">The exposure analysis flags this site' in page
     draft.refresh_from_db()
     assert draft.state == State.DRAFT

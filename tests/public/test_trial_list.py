@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -75,13 +75,35 @@ def test_filter_by_date_range(client: Any, actors: Any, documents: Any):
     soon = approved(actors)
     later = approved(actors, start=timezone.now() + timedelta(days=20))
     day = timezone.localtime(later.starts_at).date()
-    html = listed(client, date_from=day.isoformat(), date_to=day.isoformat())
+    boxes = {"day": day.day, "month": day.month, "year": day.year}
+    html = listed(
+        client,
+        **{f"date_from_{k}": v for k, v in boxes.items()},
+        **{f"date_to_{k}": v for k, v in boxes.items()},
+    )
     assert later.reference in html and soon.reference not in html
 
 
 def test_a_backwards_date_range_says_what_to_fix(client: Any, db: None):
-    html = listed(client, date_from=date(2026, 5, 2).isoformat(), date_to="2026-05-01")
+    html = listed(
+        client,
+        date_from_day=2,
+        date_from_month=5,
+        date_from_year=2026,
+        date_to_day=1,
+        date_to_month=5,
+        date_to_year=2026,
+    )
     assert "The end of the range must be on or after its start." in html
+
+
+def test_dates_are_typed_as_day_month_and_year_and_half_a_date_says_what_is_missing(
+    client: Any, db: None
+):
+    html = listed(client, date_from_day=2, date_from_month="", date_from_year="")
+    assert 'type="date"' not in html
+    assert "Enter every part of the date, for example 27 3 2026" in html
+    assert 'href="#id_date_from_day"' in html
 
 
 def test_an_unknown_borough_is_reported_not_ignored(client: Any, db: None):
