@@ -27,9 +27,10 @@ def error_summary(form: forms.BaseForm) -> list[ErrorLink]:
     for field in form:
         if field.is_hidden:
             continue
-        links.extend(
-            ErrorLink(f"#{field.id_for_label}", f"{field.label}: {error}") for error in field.errors
-        )
+        # A group of radios or checkboxes has no one input for its label; the GOV.UK pattern
+        # links to its first option (Django numbers them `<id>_0`).
+        target = field.id_for_label or f"{field.auto_id}_0"
+        links.extend(ErrorLink(f"#{target}", f"{field.label}: {error}") for error in field.errors)
     return links
 
 

@@ -53,3 +53,16 @@ def test_a_service_refusal_lands_on_the_field_it_names_or_on_the_form():
     )
     assert form.errors["hours"] == ["Too long."]
     assert form.non_field_errors() == ["Publish the DPIA first."]
+
+
+class ChoiceForm(forms.Form):
+    where = forms.ChoiceField(
+        label="Where", choices=[("a", "A"), ("b", "B")], widget=forms.RadioSelect
+    )
+
+
+def test_an_error_on_a_group_of_radios_links_to_its_first_option():
+    form = ChoiceForm(data={})
+    form.is_valid()
+    assert error_summary(form) == [ErrorLink("#id_where_0", "Where: This field is required.")]
+    assert 'id="id_where_0"' in str(form["where"])
