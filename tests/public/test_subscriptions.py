@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import time
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -23,6 +24,7 @@ from public import subscriptions as subs
 from public.models import Subscription, SubscriptionDelivery
 
 from .. import factories
+from ..conftest import needs_real_services, running_celery_worker, wait_for
 from .conftest import approved, completed
 from .smtp import SmtpServer, body, smtp_server  # noqa: F401  (the fixture)
 
@@ -367,3 +369,54 @@ def test_the_notice_message_is_not_sent_for_a_trial_no_longer_public(
     draft = factories.make_draft(actors.planner)
     assert subs.notice_messages_send(deployment_id=draft.pk, event=subs.NOTICE) == 0
     assert subs.notice_messages_send(deployment_id=draft.pk + 1000, event=subs.RESULTS) == 0
+
+
+# --- in production's shape: a real worker on Redis sends to the SMTP server ----------------------
+@pytest.mark.worker
+def test_a_real_worker_sends_the_confirmation_and_the_new_notice_over_smtp(
+    request: pytest.FixtureRequest,
+    transactional_db: None,
+    settings: Any,
+    tmp_path: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    smtp_server: SmtpServer,  # noqa: F811
+    actors: Any,
+    boroughs: dict[str, Area],
+):
+    needs_real_services(postgres=True, redis=True)
+    # The worker is another process: it reads the mail server from its environment.
+    monkeypatch.setenv("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+    monkeypatch.setenv("EMAIL_HOST", smtp_server.host)
+    monkeypatch.setenv("EMAIL_PORT", str(smtp_server.port))
+    # The worker signs the links this process checks, with the key they share in production.
+    settings.SECRET_KEY = f"test-shared-key-{uuid.uuid4().hex}"
+    monkeypatch.setenv("SECRET_KEY", settings.SECRET_KEY)
+    factories.publish_documents(actors.legal_officer)
+    queue = f"oversight-test-{uuid.uuid4().hex[:12]}"
+    with running_celery_worker(
+        request, settings, tmp_path, redis_url=settings.REDIS_URL, queue=queue
+    ):
+        client = Client()
+        response = client.post(
+            reverse("public:subscribe"),
+            {"email": "worker@example.org", "where": "boroughs", "boroughs": [boroughs[HERE].pk]},
+            REMOTE_ADDR="192.0.2.50",
+        )
+        assert response.status_code == 302
+        received = smtp_server.received
+        wait_for(lambda: received.to("worker@example.org"), what="the confirmation email")
+        assert confirm(client, received.to("worker@example.org")[0]).status_code == 200
+
+        trial = approved(actors)
+        wait_for(
+            lambda: len(received.to("worker@example.org")) == 2, what="the new notice's email"
+        )
+        notice = received.to("worker@example.org")[1]
+        assert trial.reference in body(notice) and "/unsubscribe/" in body(notice)
+        wait_for(
+            lambda: OutboxMessage.objects.filter(
+                task="public.tasks.send_notice_messages", done_at__isnull=False
+            ).exists(),
+            what="the notice job to be marked done",
+        )
+    assert SubscriptionDelivery.objects.filter(message=f"notice:{trial.pk}").count() == 1
