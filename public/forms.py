@@ -131,7 +131,10 @@ class SubscribeForm(forms.Form):
     )
     where = forms.ChoiceField(
         label="Which trials do you want to hear about?",
-        choices=[(LONDON, "Every trial in London"), (BOROUGHS, "Only trials in the boroughs I choose")],
+        choices=[
+            (LONDON, "Every trial in London"),
+            (BOROUGHS, "Only trials in the boroughs I choose"),
+        ],
         widget=forms.RadioSelect,
         error_messages={"required": "Choose every trial in London, or only some boroughs."},
     )

@@ -139,9 +139,7 @@ def _from_token(token: str, *, salt: str, max_age: timedelta | None = None) -> S
 
 def subscription_for_confirm_link(token: str) -> Subscription:
     """The unconfirmed subscription a confirmation link names, or why the link does not work."""
-    subscription = _from_token(
-        token, salt=CONFIRM_SALT, max_age=timedelta(days=confirm_days())
-    )
+    subscription = _from_token(token, salt=CONFIRM_SALT, max_age=timedelta(days=confirm_days()))
     if subscription is None:
         raise LinkNotValid(
             "This link no longer works: the subscription it was for was cancelled, or was not "
@@ -209,9 +207,7 @@ def _locked_for(email: str) -> Subscription:
 
 
 @transaction.atomic
-def subscription_request(
-    *, email: str, all_london: bool, areas: list[Area], address: str
-) -> None:
+def subscription_request(*, email: str, all_london: bool, areas: list[Area], address: str) -> None:
     """Someone asks to subscribe `email`. Whatever the address's state, the caller answers the
     same; what is sent depends on it (a confirmation, or a reminder if already confirmed)."""
     if not all_london and not areas:
@@ -271,7 +267,7 @@ def subscriptions_purge_unconfirmed(*, now: datetime | None = None) -> int:
     """Delete subscriptions not confirmed within the confirmation window (beat task)."""
     cutoff = (now or timezone.now()) - timedelta(days=confirm_days())
     expired = Subscription.objects.filter(confirmed_at__isnull=True, requested_at__lt=cutoff)
-    deleted, by_model = expired.delete()
+    _deleted, by_model = expired.delete()
     return by_model.get(Subscription._meta.label, 0)
 
 
@@ -320,9 +316,7 @@ def _send_once(
         )
         if subscription is None:
             return False
-        if SubscriptionDelivery.objects.filter(
-            subscription=subscription, message=message
-        ).exists():
+        if SubscriptionDelivery.objects.filter(subscription=subscription, message=message).exists():
             return False
         SubscriptionDelivery.objects.create(subscription=subscription, message=message)
         build(subscription).send()
@@ -345,10 +339,11 @@ def subscription_message_send(*, subscription_id: int, message: str) -> str:
         raise ValueError(f"Unknown subscription message {message!r}")
 
     def build(subscription: Subscription) -> mail.EmailMessage:
+        unsubscribe = unsubscribe_url(subscription)
         context = {
             "choice": _areas_words(subscription),
             "confirm_url": confirm_url(subscription) if kind == "confirm" else "",
-            "unsubscribe_url": unsubscribe_url(subscription),
+            "unsubscribe_url": unsubscribe,
             "days": confirm_days(),
         }
         subject = (
@@ -361,7 +356,7 @@ def subscription_message_send(*, subscription_id: int, message: str) -> str:
             subject=subject,
             template=f"email/subscription_{kind}.txt",
             context=context,
-            unsubscribe=context["unsubscribe_url"],
+            unsubscribe=unsubscribe,
         )
 
     sent = _send_once(
@@ -399,9 +394,7 @@ def notice_messages_send(*, deployment_id: int, event: str) -> int:
     if event not in (NOTICE, RESULTS):
         raise ValueError(f"Unknown event {event!r}")
     deployment = (
-        Deployment.objects.select_related("site__area", "use_case")
-        .filter(pk=deployment_id)
-        .first()
+        Deployment.objects.select_related("site__area", "use_case").filter(pk=deployment_id).first()
     )
     if deployment is None or not _still_published(deployment, event):
         return 0

@@ -5,39 +5,62 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('deployments', '0002_watchlist_size_at_sign_off'),
-        ('public', '0002_how_it_works'),
+        ("deployments", "0002_watchlist_size_at_sign_off"),
+        ("public", "0002_how_it_works"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Subscription',
+            name="Subscription",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('email', models.EmailField(max_length=254, unique=True)),
-                ('all_london', models.BooleanField(default=False)),
-                ('key', models.CharField(max_length=32)),
-                ('requested_at', models.DateTimeField()),
-                ('requests', models.PositiveIntegerField(default=0)),
-                ('confirmed_at', models.DateTimeField(blank=True, null=True)),
-                ('areas', models.ManyToManyField(blank=True, related_name='+', to='deployments.area')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("email", models.EmailField(max_length=254, unique=True)),
+                ("all_london", models.BooleanField(default=False)),
+                ("key", models.CharField(max_length=32)),
+                ("requested_at", models.DateTimeField()),
+                ("requests", models.PositiveIntegerField(default=0)),
+                ("confirmed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "areas",
+                    models.ManyToManyField(blank=True, related_name="+", to="deployments.area"),
+                ),
             ],
             options={
-                'ordering': ['pk'],
+                "ordering": ["pk"],
             },
         ),
         migrations.CreateModel(
-            name='SubscriptionDelivery',
+            name="SubscriptionDelivery",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('message', models.CharField(max_length=40)),
-                ('sent_at', models.DateTimeField(auto_now_add=True)),
-                ('subscription', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='deliveries', to='public.subscription')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("message", models.CharField(max_length=40)),
+                ("sent_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "subscription",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="deliveries",
+                        to="public.subscription",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('subscription', 'message'), name='one_delivery_per_message')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("subscription", "message"), name="one_delivery_per_message"
+                    )
+                ],
             },
         ),
     ]

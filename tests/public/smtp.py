@@ -36,7 +36,7 @@ def _import_aiosmtpd() -> Any:
         sys.modules["public"] = atpublic
         spec.loader.exec_module(atpublic)
         import aiosmtpd.controller
-        import aiosmtpd.smtp  # noqa: F401
+        import aiosmtpd.smtp
 
         return aiosmtpd.controller
     finally:

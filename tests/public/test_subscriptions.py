@@ -316,7 +316,9 @@ class _Past(signing.TimestampSigner):
 
 
 def test_an_expired_confirmation_link_says_so(boroughs: Any):
-    sub = Subscription.objects.create(email="late@example.org", key="a" * 32, requested_at=timezone.now())
+    sub = Subscription.objects.create(
+        email="late@example.org", key="a" * 32, requested_at=timezone.now()
+    )
     token = _Past(salt=subs.CONFIRM_SALT).sign_object([sub.pk, sub.key])
     for method in ("get", "post"):
         response = getattr(Client(), method)(reverse("public:subscription_confirm", args=[token]))
@@ -327,7 +329,9 @@ def test_an_expired_confirmation_link_says_so(boroughs: Any):
 
 # --- links that do not work -------------------------------------------------------------------
 def test_bad_and_reused_links_are_pages_that_say_what_to_do(boroughs: Any):
-    sub = Subscription.objects.create(email="links@example.org", key="b" * 32, requested_at=timezone.now())
+    sub = Subscription.objects.create(
+        email="links@example.org", key="b" * 32, requested_at=timezone.now()
+    )
     confirm_path = subs.confirm_url(sub).replace("http://127.0.0.1:8000", "")
     unsubscribe_path = subs.unsubscribe_url(sub).replace("http://127.0.0.1:8000", "")
     client = Client()
@@ -408,9 +412,7 @@ def test_a_real_worker_sends_the_confirmation_and_the_new_notice_over_smtp(
         assert confirm(client, received.to("worker@example.org")[0]).status_code == 200
 
         trial = approved(actors)
-        wait_for(
-            lambda: len(received.to("worker@example.org")) == 2, what="the new notice's email"
-        )
+        wait_for(lambda: len(received.to("worker@example.org")) == 2, what="the new notice's email")
         notice = received.to("worker@example.org")[1]
         assert trial.reference in body(notice) and "/unsubscribe/" in body(notice)
         wait_for(
