@@ -187,6 +187,14 @@ def test_a_job_run_again_sends_nothing_twice(
     )
     assert len(smtp_server.received.to("once@example.org")) == 2
 
+    # Two runs that listed the recipients at the same moment: the second finds the record.
+    def build(subscription: Subscription) -> Any:
+        raise AssertionError("must not build a message already sent")
+
+    assert not subs._send_once(
+        subscription_id=sub.pk, message=f"notice:{trial.pk}", build=build, confirmed=True
+    )
+
 
 def test_a_failed_send_is_not_recorded_so_the_next_run_sends_it(
     actors: Any,
