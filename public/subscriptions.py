@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -400,9 +400,11 @@ def notice_messages_send(*, deployment_id: int, event: str) -> int:
         return 0
     message = f"{event}:{deployment.pk}"
     area = deployment.site.area if deployment.site else None
-    recipients: Iterable[int] = list(
+    recipients: list[int] = list(
         subscribers_for(area).exclude(deliveries__message=message).values_list("pk", flat=True)
     )
+    if not recipients:
+        return 0  # no connection to the mail server for nobody
     notice_url = settings.SITE_URL + reverse("public:trial_detail", args=[deployment.reference])
     subject = (
         f"New notice: live facial recognition at {deployment.site}"

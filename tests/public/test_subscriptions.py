@@ -430,3 +430,14 @@ def test_a_real_worker_sends_the_confirmation_and_the_new_notice_over_smtp(
             what="the notice job to be marked done",
         )
     assert SubscriptionDelivery.objects.filter(message=f"notice:{trial.pk}").count() == 1
+
+
+def test_a_notice_nobody_subscribed_to_never_calls_the_mail_server(
+    actors: Any, documents: Any, boroughs: Any, settings: Any
+):
+    from .smtp import free_port
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()  # nothing listens
+    trial = approved(actors)
+    assert subs.notice_messages_send(deployment_id=trial.pk, event=subs.NOTICE) == 0
