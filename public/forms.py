@@ -81,7 +81,9 @@ class QuestionForm(forms.Form):
     email = forms.EmailField(
         label="Your email address",
         required=False,
-        help_text="Never published. Used only to tell you the answer is online.",
+        help_text=(
+            "Never published. Used only to email you once when the answer is online, then deleted."
+        ),
     )
     # People never see this field (hidden by CSS and from screen readers); form-filling bots
     # fill every field they find, so a value here marks the submission as automated.
