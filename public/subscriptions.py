@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import smtplib
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -308,18 +309,27 @@ def _send_once(
     accepted the message and before the commit would send it again on the next run: at least
     once is the best SMTP allows.)
     """
-    with transaction.atomic():
-        subscription = (
-            Subscription.objects.select_for_update()
-            .filter(pk=subscription_id, confirmed_at__isnull=not confirmed)
-            .first()
-        )
-        if subscription is None:
-            return False
-        if SubscriptionDelivery.objects.filter(subscription=subscription, message=message).exists():
-            return False
-        SubscriptionDelivery.objects.create(subscription=subscription, message=message)
-        build(subscription).send()
+    try:
+        with transaction.atomic():
+            subscription = (
+                Subscription.objects.select_for_update()
+                .filter(pk=subscription_id, confirmed_at__isnull=not confirmed)
+                .first()
+            )
+            if subscription is None:
+                return False
+            if SubscriptionDelivery.objects.filter(
+                subscription=subscription, message=message
+            ).exists():
+                return False
+            SubscriptionDelivery.objects.create(subscription=subscription, message=message)
+            build(subscription).send()
+    except smtplib.SMTPRecipientsRefused:
+        # This address, and only it, will never take the message: the others must still get
+        # theirs. The error names the address, so it is neither raised (the outbox would keep
+        # it) nor logged.
+        logger.warning("The mail server refused subscription %s's address.", subscription_id)
+        return False
     return True
 
 
@@ -476,12 +486,17 @@ def answer_message_send(*, question_id: int) -> str:
             url = settings.SITE_URL + reverse(
                 "public:trial_detail", args=[question.deployment.reference]
             )
-            _message(
-                to=question.email,
-                subject=f"Your question about {question.deployment.reference} has been answered",
-                template="email/question_answered.txt",
-                context={"question": question, "notice_url": f"{url}#questions"},
-            ).send()
+            try:
+                _message(
+                    to=question.email,
+                    subject=f"Your question about {question.deployment.reference} has been "
+                    "answered",
+                    template="email/question_answered.txt",
+                    context={"question": question, "notice_url": f"{url}#questions"},
+                ).send()
+            except smtplib.SMTPRecipientsRefused:
+                # The address will never take it (and the error names it: not kept or logged).
+                logger.warning("The mail server refused question %s's address.", question.pk)
         # Sent, or the question was removed since: either way the address has no further use.
         question.email = ""
         question.save(update_fields=["email"])

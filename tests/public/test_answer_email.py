@@ -86,3 +86,18 @@ def test_a_failed_send_keeps_the_address_for_the_next_attempt(
         answer_message_send(question_id=question.pk)
     question.refresh_from_db()
     assert question.email == EMAIL
+
+
+def test_an_address_the_mail_server_refuses_is_cleared_and_kept_nowhere(
+    actors: Any,
+    approved_trial: Any,
+    smtp_server: SmtpServer,  # noqa: F811
+    django_capture_on_commit_callbacks: Any,
+):
+    question = ask(approved_trial, email="nobody@example.org")
+    with django_capture_on_commit_callbacks(execute=True):
+        ps.question_publish(question=question, by=actors.moderator, answer="It is not.")
+    question.refresh_from_db()
+    assert question.email == "" and smtp_server.received.count() == 0
+    job = OutboxMessage.objects.get(task="public.tasks.send_answer_message")
+    assert job.is_done and "nobody" not in job.last_error

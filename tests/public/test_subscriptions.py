@@ -441,3 +441,31 @@ def test_a_notice_nobody_subscribed_to_never_calls_the_mail_server(
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()  # nothing listens
     trial = approved(actors)
     assert subs.notice_messages_send(deployment_id=trial.pk, event=subs.NOTICE) == 0
+
+
+def test_an_address_the_mail_server_refuses_does_not_stop_the_others_and_is_not_kept(
+    actors: Any,
+    documents: Any,
+    boroughs: Any,
+    smtp_server: SmtpServer,  # noqa: F811
+    django_capture_on_commit_callbacks: Any,
+):
+    client, capture = Client(), django_capture_on_commit_callbacks
+    for email in ("nobody@example.org", "somebody@example.org"):
+        Subscription.objects.create(
+            email=email,
+            key=email[:4] * 8,
+            all_london=True,
+            requested_at=timezone.now(),
+            confirmed_at=timezone.now(),
+        )
+    with capture(execute=False):
+        trial = approved(actors)
+    run_outbox("public.tasks.send_notice_messages")
+    assert len(smtp_server.received.to("somebody@example.org")) == 1
+    job = OutboxMessage.objects.get(task="public.tasks.send_notice_messages")
+    assert job.is_done and "nobody" not in job.last_error
+    assert not SubscriptionDelivery.objects.filter(
+        subscription__email="nobody@example.org", message=f"notice:{trial.pk}"
+    ).exists()
+    assert subscribe(client, capture, "nobody@example.org", ip="7").status_code == 302
