@@ -27,10 +27,13 @@ def error_summary(form: forms.BaseForm) -> list[ErrorLink]:
     for field in form:
         if field.is_hidden:
             continue
+        # A group of radios or checkboxes has no one input for its label; the GOV.UK pattern
+        # links to its first option (Django numbers them `<id>_0`).
+        target = field.id_for_label or f"{field.auto_id}_0"
         generic = _generic_messages(field.field)
         links.extend(
             ErrorLink(
-                f"#{field.id_for_label}",
+                f"#{target}",
                 f"{field.label}: {error}" if _is_generic(str(error), generic) else str(error),
             )
             for error in field.errors

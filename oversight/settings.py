@@ -469,3 +469,32 @@ OVERSIGHT_MAX_DOCUMENT_CHARS = env_int("OVERSIGHT_MAX_DOCUMENT_CHARS", 120_000)
 # Largest request body Django parses as form data (file uploads are counted separately, and the
 # frames API reads its body under its own limit). A longest document, form-encoded, fits.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 1024 * 1024)
+
+# --- E-mail to the public: notice subscriptions, answers to questions (README, "Notice
+# subscriptions"). Sent by Celery tasks over SMTP through Django's SMTP backend. --------------
+EMAIL_HOST = env("EMAIL_HOST") or "localhost"
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER") or ""
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD") or ""  # or EMAIL_HOST_PASSWORD_FILE
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")  # STARTTLS, usually on port 587
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL")  # TLS from the start, usually on port 465
+# Seconds to wait for the mail server: a stuck server fails the task (retried), never hangs it.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL") or "Oversight <no-reply@example.police.uk>"
+# With no mail server configured, development and the demo print messages on the console
+# (so a demo subscriber can follow the confirmation link); anything else speaks SMTP.
+EMAIL_BACKEND = env("EMAIL_BACKEND") or (
+    "django.core.mail.backends.console.EmailBackend"
+    if not env("EMAIL_HOST") and (DEBUG or OVERSIGHT_DEMO)
+    else "django.core.mail.backends.smtp.EmailBackend"
+)
+# An unconfirmed subscription (and its confirmation link) lasts this many days, then is deleted.
+OVERSIGHT_SUBSCRIPTION_CONFIRM_DAYS = env_int("OVERSIGHT_SUBSCRIPTION_CONFIRM_DAYS", 7)
+# Subscription requests one client address may make in an hour (counted in the database).
+OVERSIGHT_SUBSCRIPTIONS_PER_HOUR = env_int("OVERSIGHT_SUBSCRIPTIONS_PER_HOUR", 10)
+# Confirmation messages one e-mail address may be sent in a day, however many people ask.
+OVERSIGHT_SUBSCRIPTION_EMAILS_PER_DAY = env_int("OVERSIGHT_SUBSCRIPTION_EMAILS_PER_DAY", 3)
+CELERY_BEAT_SCHEDULE["purge-unconfirmed-subscriptions"] = {
+    "task": "public.tasks.purge_unconfirmed_subscriptions",
+    "schedule": crontab(minute=41),
+}

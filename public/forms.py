@@ -1,13 +1,15 @@
-"""Forms of the public pages (trial filters, questions) and of the moderation queue."""
+"""Forms of the public pages (trial filters, questions, subscriptions) and of the moderation
+queue."""
 
 from __future__ import annotations
 
 from typing import Any, cast
 
 from django import forms
+from django.db.models import QuerySet
 
 from core import dates
-from deployments.models import PublicStatus
+from deployments.models import Area, PublicStatus
 
 from .selectors import TrialFilters
 
@@ -85,7 +87,9 @@ class QuestionForm(forms.Form):
     email = forms.EmailField(
         label="Your email address",
         required=False,
-        help_text="Never published. Used only to tell you the answer is online.",
+        help_text=(
+            "Never published. Used only to email you once when the answer is online, then deleted."
+        ),
     )
     # People never see this field (hidden by CSS and from screen readers); form-filling bots
     # fill every field they find, so a value here marks the submission as automated.
@@ -117,3 +121,55 @@ class RemoveQuestionForm(forms.Form):
             "<reason>\u201d. Do not repeat personal details from the question."
         ),
     )
+
+
+class SubscribeForm(forms.Form):
+    """Ask to be e-mailed new notices and results, for London or for chosen boroughs."""
+
+    LONDON, BOROUGHS = "london", "boroughs"
+
+    email = forms.EmailField(
+        label="Your email address",
+        max_length=254,
+        help_text=(
+            "We send a message to check it is yours. It is used only for these emails and "
+            "deleted when you unsubscribe."
+        ),
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"}),
+    )
+    where = forms.ChoiceField(
+        label="Which trials do you want to hear about?",
+        choices=[
+            (LONDON, "Every trial in London"),
+            (BOROUGHS, "Only trials in the boroughs I choose"),
+        ],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose every trial in London, or only some boroughs."},
+    )
+    boroughs = forms.ModelMultipleChoiceField(
+        label="Boroughs",
+        queryset=Area.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="If you chose only some boroughs, select one or more.",
+    )
+
+    def __init__(self, *args: Any, areas: QuerySet[Area], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        cast(forms.ModelMultipleChoiceField, self.fields["boroughs"]).queryset = areas
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("where") == self.BOROUGHS and not data.get("boroughs"):
+            self.add_error(
+                "boroughs", "Choose at least one borough, or choose every trial in London."
+            )
+        return data
+
+    @property
+    def all_london(self) -> bool:
+        return self.cleaned_data["where"] == self.LONDON
+
+    @property
+    def areas(self) -> list[Area]:
+        return [] if self.all_london else list(self.cleaned_data["boroughs"])

@@ -23,6 +23,14 @@ def refresh_pdfs(deployment: Deployment, action: str) -> None:
     queue_report_refresh(deployment)
 
 
+@hooks.after_change.register
+def email_subscribers(deployment: Deployment, action: str) -> None:
+    """A notice or results published: e-mail the subscribers once this commits."""
+    from .subscriptions import queue_notice_messages
+
+    queue_notice_messages(deployment, action)
+
+
 @hooks.panels["dashboard"].register
 def moderation_summary(deployment: Deployment | None, user: User) -> Panel | None:
     """The questions waiting for moderation, on a moderator's dashboard."""

@@ -1,4 +1,5 @@
-"""The public record's own tables: questions from the public, and the PDFs it publishes."""
+"""The public record's own tables: questions from the public, the PDFs it publishes, and the
+subscriptions to its notices."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from django.conf import settings
 from django.db import models
 
 from core.storage import storages_reports
-from deployments.models import Deployment
+from deployments.models import Area, Deployment
 
 
 class PublicQuestion(models.Model):
@@ -81,3 +82,58 @@ class PolicyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"Rules as of {self.changed_at:%Y-%m-%d %H:%M}"
+
+
+class Subscription(models.Model):
+    """Someone who asked to be e-mailed new notices and results, for London or some boroughs.
+
+    The address is used for these messages and nothing else, and the row is deleted (never
+    flagged) when its owner unsubscribes, or when it is not confirmed in time: double opt-in,
+    so nothing but the confirmation message goes to an address its owner has not confirmed.
+    """
+
+    email = models.EmailField(unique=True)
+    all_london = models.BooleanField(default=False)
+    areas = models.ManyToManyField(Area, blank=True, related_name="+")
+    # Random, in the signed links (confirm, unsubscribe): a link names this row and no other,
+    # even if a deleted row's id is used again.
+    key = models.CharField(max_length=32)
+    requested_at = models.DateTimeField()
+    # How many times the subscription was asked for: each request's e-mail is sent once.
+    requests = models.PositiveIntegerField(default=0)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        # Never the address: a subscription may be named in logs and errors.
+        return f"Subscription {self.pk}"
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.confirmed_at is not None
+
+
+class SubscriptionDelivery(models.Model):
+    """One message sent to one subscription, so a job that runs twice sends nothing twice.
+
+    `message` names what was sent ("confirm:2", "notice:17", "results:17"), never to whom;
+    the rows go with the subscription when it is deleted.
+    """
+
+    subscription = models.ForeignKey(
+        Subscription, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    message = models.CharField(max_length=40)
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscription", "message"], name="one_delivery_per_message"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.message} to subscription {self.subscription_id}"

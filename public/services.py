@@ -139,6 +139,10 @@ def question_publish(*, question: PublicQuestion, by: User, answer: str) -> Publ
         details={"question": question.pk},
     )
     queue_report_refresh(question.deployment)
+    from .subscriptions import queue_answer_message
+
+    # The questioner's address was given for this one message; it is cleared once it is sent.
+    queue_answer_message(question)
     return question
 
 
@@ -175,6 +179,8 @@ def question_remove(*, question: PublicQuestion, by: User, reason: str) -> Publi
     if not reason.strip():
         raise PreconditionsFailed({"reason": ["Give the reason for removal; it is published."]})
     question.status = PublicQuestion.Status.REMOVED
+    # The address was only to say the answer is online; a removed question has none.
+    question.email = ""
     question.removal_reason = reason.strip()
     question.moderated_at = timezone.now()
     question.moderated_by = by

@@ -3,7 +3,7 @@ queue, mounted under /staff/ (namespace "staff"), by oversight/urls.py."""
 
 from django.urls import path, register_converter
 
-from . import audit_views, legal_views, moderation_views, views
+from . import audit_views, legal_views, moderation_views, subscription_views, views
 from .feeds import TrialsFeed
 
 
@@ -72,6 +72,19 @@ public_urlpatterns = [
         audit_views.audit_verify_script,
         name="audit_verify_script",
     ),
+    # Notice subscriptions by email (public/subscription_views.py).
+    path("subscribe/", subscription_views.subscribe, name="subscribe"),
+    path(
+        "subscribe/check-your-email/",
+        subscription_views.subscription_sent,
+        name="subscription_sent",
+    ),
+    path(
+        "subscribe/confirm/<str:token>/",
+        subscription_views.subscription_confirm,
+        name="subscription_confirm",
+    ),
+    path("unsubscribe/<str:token>/", subscription_views.unsubscribe, name="unsubscribe"),
     path("legal/", legal_views.public_index, name="legal_index"),
     path("legal/<slug:kind>/", legal_views.public_document, name="legal_document"),
     path("legal/<slug:kind>/v<int:number>/", legal_views.public_version, name="legal_version"),

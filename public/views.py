@@ -189,6 +189,7 @@ def privacy(request: HttpRequest) -> HttpResponse:
         {
             "crop_days": settings.OVERSIGHT_ALERT_CROP_RETENTION_DAYS,
             "watchlist_hours": settings.OVERSIGHT_WATCHLIST_RETENTION_HOURS,
+            "subscription_days": settings.OVERSIGHT_SUBSCRIPTION_CONFIRM_DAYS,
         },
     )
 

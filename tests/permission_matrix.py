@@ -122,6 +122,12 @@ MATRIX = {
     "public:audit_chain_json": everyone(GET_ONLY),
     "public:audit_verify_script": everyone(GET_ONLY),
     "public:legal_version_text": everyone(GET_ONLY),
+    # Notice subscriptions: an empty subscription is a 400 with the form's errors; a link whose
+    # token is not one of ours is a page saying so (404), for everyone.
+    "public:subscribe": everyone((200, 400)),
+    "public:subscription_sent": everyone(GET_ONLY),
+    "public:subscription_confirm": everyone(404, at={"token": "not-a-token"}),
+    "public:unsubscribe": everyone(404, at={"token": "not-a-token"}),
     "api:not_found": everyone(404),
     # Staff sign-in: every signed-in person manages their own factors and password.
     # The engagement record: the planner adds and removes meetings before sign-off.

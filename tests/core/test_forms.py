@@ -74,3 +74,16 @@ def test_a_specific_message_stands_alone_in_the_summary_and_the_page_title_says_
     assert "<title>Error: " in html
     # A page without errors keeps its title.
     assert "<title>Error: " not in client.get(trial.get_public_url()).content.decode()
+
+
+class ChoiceForm(forms.Form):
+    where = forms.ChoiceField(
+        label="Where", choices=[("a", "A"), ("b", "B")], widget=forms.RadioSelect
+    )
+
+
+def test_an_error_on_a_group_of_radios_links_to_its_first_option():
+    form = ChoiceForm(data={})
+    form.is_valid()
+    assert error_summary(form) == [ErrorLink("#id_where_0", "Where: This field is required.")]
+    assert 'id="id_where_0"' in str(form["where"])

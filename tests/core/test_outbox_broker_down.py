@@ -145,6 +145,7 @@ def test_every_action_is_saved_at_once_with_redis_stopped_and_its_work_done_when
         assert {m.task for m in waiting} == {
             "public.tasks.refresh_report_pdfs",
             "matching.tasks.enrol_entry",
+            "public.tasks.send_notice_messages",  # the results, to the trial's subscribers
         }
         assert all(m.dispatched_at is None for m in waiting)
         assert any("connect" in m.last_error.lower() for m in waiting)

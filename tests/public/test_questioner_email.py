@@ -11,7 +11,8 @@ from django.urls import reverse
 
 from deployments.policy import may_see_questioner_email
 from public import services as ps
-from tests.conftest import StaffClient as Client
+
+from ..conftest import StaffClient
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +26,7 @@ def asked(approved_trial: Any) -> Any:
 
 
 def _get(user: Any, url: str) -> str:
-    client = Client()
+    client = StaffClient()  # signed in with both factors, as staff must be
     client.force_login(user)
     response = client.get(url)
     return response.content.decode() if response.status_code == 200 else ""
