@@ -8,7 +8,10 @@ from django.shortcuts import get_object_or_404, render
 
 from legal.diff import has_changes, version_diff
 from legal.models import Document, DocumentVersion, Instrument, UseCase
+from core.public_changes import LEGAL
 from legal.selectors import public_documents
+
+from .cache import cached_page
 
 _PUBLIC_STATUSES = (
     DocumentVersion.Status.PUBLISHED,
@@ -17,6 +20,7 @@ _PUBLIC_STATUSES = (
 )
 
 
+@cached_page((LEGAL,))
 def public_index(request: HttpRequest) -> HttpResponse:
     return render(
         request,
@@ -29,6 +33,7 @@ def public_index(request: HttpRequest) -> HttpResponse:
     )
 
 
+@cached_page((LEGAL,))
 def public_document(request: HttpRequest, kind: str) -> HttpResponse:
     """A document's public history: every version with its fingerprint and what changed."""
     document = get_object_or_404(Document, kind=kind)
@@ -44,6 +49,7 @@ def public_document(request: HttpRequest, kind: str) -> HttpResponse:
     )
 
 
+@cached_page((LEGAL,))
 def public_version_text(request: HttpRequest, kind: str, number: int) -> HttpResponse:
     """A public version's text exactly as fingerprinted: its SHA-256 is the file's."""
     version = get_object_or_404(
@@ -54,6 +60,7 @@ def public_version_text(request: HttpRequest, kind: str, number: int) -> HttpRes
     return response
 
 
+@cached_page((LEGAL,), params=("against",))
 def public_version(request: HttpRequest, kind: str, number: int) -> HttpResponse:
     """One version's full text, and a diff against an earlier version (`?against=N`)."""
     public = DocumentVersion.objects.select_related("document").filter(

@@ -9,3 +9,11 @@ def refresh_report_pdfs(deployment_id: int) -> list[str]:
     from .services import report_pdfs_refresh_for
 
     return report_pdfs_refresh_for(deployment_id=deployment_id)
+
+
+@shared_task
+def refresh_public_files() -> list[str]:
+    """Regenerate the stored open data and annual reports that the last change made stale."""
+    from .services import public_files_refresh
+
+    return public_files_refresh()

@@ -19,8 +19,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from core.errors import PreconditionsFailed
+from core.public_changes import CENSUS, LEGAL, QUESTIONS, REGISTER, notice_scope
 
 from . import opendata, services, transparency
+from .cache import cached_page
 from .forms import QuestionForm, TrialFilterForm
 from .models import ReportPdf
 from .selectors import (
@@ -38,13 +40,24 @@ from .selectors import (
 
 logger = logging.getLogger(__name__)
 
+# What each page shows (`public.cache`): the trials and the areas they are in.
+TRIALS = (REGISTER, CENSUS)
+FILTER_PARAMS = ("borough", "use_case", "status", "date_from", "date_to", "page")
+
+
+def _notice_scopes(reference: str) -> tuple[str, ...]:
+    # The notice names its site's area and its pinned legal documents.
+    return (notice_scope(reference), LEGAL, CENSUS)
+
 
 @require_GET
+@cached_page(TRIALS)
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "public/home.html", {**home_sections(), "years": report_years()})
 
 
 @require_GET
+@cached_page(TRIALS, params=FILTER_PARAMS)
 def trial_list(request: HttpRequest) -> HttpResponse:
     form = TrialFilterForm(request.GET or None, choices=filter_choices())
     filters = form.filters() if form.is_bound else TrialFilters()
@@ -59,6 +72,7 @@ def trial_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@cached_page(TRIALS, params=FILTER_PARAMS)
 def trial_record_table(request: HttpRequest) -> HttpResponse:
     """The published record as one table, with the open data's columns, filterable."""
     form = TrialFilterForm(request.GET or None, choices=filter_choices())
@@ -90,6 +104,7 @@ def _notice_or_404(reference: str) -> Notice:
 
 
 @require_http_methods(["GET", "POST"])
+@cached_page(_notice_scopes)
 def trial_detail(request: HttpRequest, reference: str) -> HttpResponse:
     notice = _notice_or_404(reference)
     form = QuestionForm(request.POST or None)
@@ -165,6 +180,7 @@ def annual_report_index(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@cached_page((*TRIALS, QUESTIONS), params=("page",), stored=True)
 def annual_report_page(request: HttpRequest, year: int) -> HttpResponse:
     report = annual_report(year)
     if report is None:
@@ -181,6 +197,7 @@ def annual_report_pdf(request: HttpRequest, year: int) -> HttpResponseBase:
 
 
 @require_GET
+@cached_page(())
 def privacy(request: HttpRequest) -> HttpResponse:
     return render(
         request,
@@ -193,11 +210,13 @@ def privacy(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@cached_page(())
 def accessibility(request: HttpRequest) -> HttpResponse:
     return render(request, "public/accessibility.html")
 
 
 @require_GET
+@cached_page((*TRIALS, LEGAL))
 def transparency_record(request: HttpRequest) -> HttpResponse:
     return render(request, "public/transparency.html", {"record": transparency.atrs_record()})
 
@@ -211,16 +230,19 @@ def _json(
 
 
 @require_GET
+@cached_page((*TRIALS, LEGAL))
 def transparency_json(request: HttpRequest) -> HttpResponse:
     return _json(request, transparency.as_json(transparency.atrs_record()))
 
 
 @require_GET
+@cached_page((*TRIALS, LEGAL))
 def ai_act_json(request: HttpRequest) -> HttpResponse:
     return _json(request, transparency.as_json(transparency.ai_act_registration()))
 
 
 @require_GET
+@cached_page(())
 def transparency_schema(request: HttpRequest, name: str) -> HttpResponse:
     path = transparency.SCHEMA_FILES.get(name)
     if path is None:
@@ -229,11 +251,13 @@ def transparency_schema(request: HttpRequest, name: str) -> HttpResponse:
 
 
 @require_GET
+@cached_page(())
 def open_data_index(request: HttpRequest) -> HttpResponse:
     return render(request, "public/open_data.html", {"columns": opendata.COLUMN_NAMES})
 
 
 @require_GET
+@cached_page(TRIALS, stored=True)
 def open_data_csv(request: HttpRequest) -> HttpResponse:
     export = opendata.export_rows()
     return opendata.conditional_response(
@@ -246,6 +270,7 @@ def open_data_csv(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@cached_page(TRIALS, stored=True)
 def open_data_json(request: HttpRequest) -> HttpResponse:
     export = opendata.export_rows()
     return opendata.conditional_response(
@@ -257,6 +282,7 @@ def open_data_json(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@cached_page(())
 def open_data_schema(request: HttpRequest) -> HttpResponse:
     return opendata.conditional_response(
         request,
@@ -268,7 +294,10 @@ def open_data_schema(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def how_it_works(request: HttpRequest) -> HttpResponse:
-    """How the force decides where and when, generated from the rules the register enforces."""
+    """How the force decides where and when, generated from the rules the register enforces.
+
+    Not cached: reading it records a change of the rules in force (`policy_record`), which a
+    cached page would skip."""
     from .how_it_works import how_it_works_context
 
     return render(request, "public/how_it_works.html", how_it_works_context())
