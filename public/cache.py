@@ -174,7 +174,7 @@ def _valid_until(scopes: tuple[str, ...], at: datetime) -> datetime:
 def _cache_get(key: str) -> dict[str, Any] | None:
     try:
         entry = _cache().get(key)
-    except Exception:  # noqa: BLE001 - any cache failure means "compute it"
+    except Exception:  # any cache failure means "compute it"
         logger.warning("The page cache could not be read; computing the page.", exc_info=True)
         return None
     return entry if isinstance(entry, dict) else None
@@ -184,7 +184,7 @@ def _cache_set(key: str, entry: dict[str, Any], at: datetime) -> None:
     seconds = max(1, int(entry["valid_until"] - at.timestamp()))
     try:
         _cache().set(key, entry, seconds)
-    except Exception:  # noqa: BLE001
+    except Exception:  # the same: serve it uncached
         logger.warning("The page cache could not be written; page served uncached.", exc_info=True)
 
 
@@ -251,6 +251,7 @@ def _serve(request: HttpRequest, entry: dict[str, Any], status: str) -> HttpResp
         conditional = get_conditional_response(
             request, etag=etag, last_modified=modified, response=response
         )
+        assert conditional is not None
         conditional[STATUS_HEADER] = status
         return conditional
     if CSRF_PLACEHOLDER in body:
@@ -318,9 +319,15 @@ def _store(path: str, token: str, entry: dict[str, Any]) -> None:
             stored.save()
             stale = old - set(names.values()) - {""}
             # Delete a superseded file only once the row naming its successor is committed.
-            transaction.on_commit(lambda: [storage.delete(n) for n in stale if n])
+            transaction.on_commit(functools.partial(_delete_files, storage, stale))
     except IntegrityError:
         logger.info("Another worker stored %s first.", path)
+
+
+def _delete_files(storage: Any, names: set[str]) -> None:
+    for name in names:
+        if name:
+            storage.delete(name)
 
 
 def queue_public_files_refresh() -> None:

@@ -6,9 +6,9 @@ from __future__ import annotations
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
+from core.public_changes import LEGAL
 from legal.diff import has_changes, version_diff
 from legal.models import Document, DocumentVersion, Instrument, UseCase
-from core.public_changes import LEGAL
 from legal.selectors import public_documents
 
 from .cache import cached_page

@@ -423,7 +423,7 @@ def public_files_refresh() -> list[str]:
         except Http404:
             PublicFile.objects.filter(path=path).delete()  # e.g. a year with no trial left
             continue
-        except Exception:  # noqa: BLE001 - one page's failure must not stop the others
+        except Exception:  # one page's failure must not stop the others
             logger.exception("Could not regenerate %s.", path)
             continue
         if status == "miss":
