@@ -324,7 +324,7 @@ def _store(path: str, token: str, entry: dict[str, Any]) -> None:
         logger.info("Another worker stored %s first.", path)
 
 
-def _delete_files(storage: Any, names: set[str]) -> None:
+def _delete_files(storage: Any, names: set[str | None]) -> None:
     for name in names:
         if name:
             storage.delete(name)
