@@ -47,7 +47,7 @@ from typing import Any, TypeVar
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.signals import setting_changed
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Min, Q
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
@@ -331,17 +331,12 @@ def _delete_files(storage: Any, names: set[str | None]) -> None:
 
 
 def queue_public_files_refresh() -> None:
-    """Regenerate the stored files once the current transaction commits (once per commit).
+    """Regenerate the stored files once the current transaction commits.
 
-    The one place the refresh is queued: switch it here to another queue (an outbox).
+    The one place the refresh is queued: switch it here to another queue (an outbox). Two
+    changes in one transaction queue it twice; the second finds the files current.
     """
-    if any(getattr(item[1], "__name__", "") == _refresh.__name__ for item in _pending()):
-        return
     transaction.on_commit(_refresh)
-
-
-def _pending() -> list[Any]:
-    return list(getattr(connection, "run_on_commit", []) or [])
 
 
 def _refresh() -> None:
