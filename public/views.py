@@ -11,6 +11,7 @@ import logging
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -26,6 +27,7 @@ from .cache import cached_page
 from .forms import QuestionForm, TrialFilterForm
 from .models import ReportPdf
 from .selectors import (
+    TRIALS_PER_PAGE,
     Notice,
     TrialFilters,
     annual_context,
@@ -185,7 +187,13 @@ def annual_report_page(request: HttpRequest, year: int) -> HttpResponse:
     report = annual_report(year)
     if report is None:
         raise Http404(f"No trial was published for {year}.")
-    return render(request, "public/annual_report.html", annual_context(report))
+    context = annual_context(report)
+    # The page shows the year's trials a page at a time; the PDF and the open data have all.
+    context["rows_page"] = Paginator(context["rows"], TRIALS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    context["rows"] = context["rows_page"].object_list
+    return render(request, "public/annual_report.html", context)
 
 
 @require_GET
