@@ -39,6 +39,7 @@ import hashlib
 import logging
 import re
 import secrets
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -47,7 +48,7 @@ from typing import Any, TypeVar
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.signals import setting_changed
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Min, Q
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
@@ -116,12 +117,31 @@ def bump(scopes: Iterable[str]) -> None:
 
 
 def versions(scopes: Iterable[str]) -> str:
-    """The current tokens of these scopes, as one string: one indexed query ("" for none)."""
+    """The current tokens of these scopes, as one string: one indexed query ("" for none).
+
+    A scope never changed yet is given a random token on first read, so that an entry left in
+    Redis by another database (a restored backup, another test) can never match it.
+    """
     names = sorted(set(scopes))
     if not names:
         return ""
-    found = dict(CacheVersion.objects.filter(scope__in=names).values_list("scope", "token"))
-    return ",".join(f"{name}={found.get(name, '0')}" for name in names)
+    found = _tokens(names)
+    if len(found) < len(names):
+        CacheVersion.objects.bulk_create(
+            [CacheVersion(scope=n, token=secrets.token_hex(8)) for n in names if n not in found],
+            ignore_conflicts=True,
+        )
+        found = _tokens(names)
+    return ",".join(f"{name}={found[name]}" for name in names)
+
+
+def _tokens(names: list[str]) -> dict[str, str]:
+    # Plain SQL: this runs on every cached request, and the ORM would double its cost.
+    table = CacheVersion._meta.db_table
+    marks = ", ".join(["%s"] * len(names))
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT scope, token FROM {table} WHERE scope IN ({marks})", names)  # noqa: S608
+        return dict(cursor.fetchall())
 
 
 @functools.cache
@@ -171,16 +191,62 @@ def _valid_until(scopes: tuple[str, ...], at: datetime) -> datetime:
 
 
 # --- the cache, falling through when it is down --------------------------------------------
+class _Memory:
+    """Each worker's own copy of the entries it served last, up to a byte budget (LRU).
+
+    Entries are found by the same versioned key, so this adds no staleness; it saves the
+    round trip to Redis and the unpickling of a large export on every request.
+    """
+
+    def __init__(self) -> None:
+        self.entries: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self.size = 0
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        entry = self.entries.get(key)
+        if entry is not None:
+            self.entries.move_to_end(key)
+        return entry
+
+    def put(self, key: str, entry: dict[str, Any]) -> None:
+        budget = int(getattr(settings, "OVERSIGHT_PUBLIC_CACHE_MEMORY_BYTES", 64 * 1024 * 1024))
+        size = len(entry["body"]) + len(entry["gzip"] or b"")
+        if size > budget // 4:
+            return
+        previous = self.entries.pop(key, None)
+        if previous is not None:
+            self.size -= len(previous["body"]) + len(previous["gzip"] or b"")
+        self.entries[key] = entry
+        self.size += size
+        while self.size > budget and self.entries:
+            _, old = self.entries.popitem(last=False)
+            self.size -= len(old["body"]) + len(old["gzip"] or b"")
+
+    def clear(self) -> None:
+        self.entries.clear()
+        self.size = 0
+
+
+memory = _Memory()
+
+
 def _cache_get(key: str) -> dict[str, Any] | None:
+    entry = memory.get(key)
+    if entry is not None:
+        return entry
     try:
         entry = _cache().get(key)
     except Exception:  # any cache failure means "compute it"
         logger.warning("The page cache could not be read; computing the page.", exc_info=True)
         return None
-    return entry if isinstance(entry, dict) else None
+    if not isinstance(entry, dict):
+        return None
+    memory.put(key, entry)
+    return entry
 
 
 def _cache_set(key: str, entry: dict[str, Any], at: datetime) -> None:
+    memory.put(key, entry)
     seconds = max(1, int(entry["valid_until"] - at.timestamp()))
     try:
         _cache().set(key, entry, seconds)
