@@ -451,7 +451,8 @@ def verdicts(results: dict[int, dict[str, Any]]) -> list[str]:
                 missed.append(f"{count}: {r['page']} at {r['ratio']:.0%} (target {target:.0%})")
         worst = min(results[count]["rows"], key=lambda r: r["ratio"])
         print(
-            f"{count:,} trials: lowest ratio {worst['ratio']:.0%} ({worst['page']}), target {target:.0%}"
+            f"{count:,} trials: lowest ratio {worst['ratio']:.0%} ({worst['page']}), "
+            f"target {target:.0%}"
         )
     if 2_000 in results and 20_000 in results:
         small = {r["path"]: r["uncached_ms"] for r in results[2_000]["rows"]}

@@ -291,3 +291,12 @@ OVERSIGHT_REFERENCE_AREA_CODE = env("OVERSIGHT_REFERENCE_AREA_CODE") or "E120000
 # The engine is at parity at a threshold when the worst-to-best ratio of the groups' false
 # match rates is within this (NIST IR 8280 reports demographic differentials as such ratios).
 OVERSIGHT_PARITY_RATIO_LIMIT = env_float("OVERSIGHT_PARITY_RATIO_LIMIT", 1.25)
+
+# The public record's page cache (public/cache.py). Pages and exports are kept until a change
+# makes them stale, until a trial's status next changes with time, and at most this long.
+OVERSIGHT_PUBLIC_CACHE = env_bool("OVERSIGHT_PUBLIC_CACHE", True)
+OVERSIGHT_PUBLIC_CACHE_SECONDS = env_int("OVERSIGHT_PUBLIC_CACHE_SECONDS", 600)
+# Each web worker also keeps the entries it served last in its own memory, up to this.
+OVERSIGHT_PUBLIC_CACHE_MEMORY_BYTES = env_int(
+    "OVERSIGHT_PUBLIC_CACHE_MEMORY_BYTES", 64 * 1024 * 1024
+)
