@@ -4,22 +4,23 @@ Reproduces the table of the issue "The public record under a press spike": gunic
 workers, PostgreSQL (and Redis as the cache, when given), the demo data plus 2,000 and then
 20,000 published trials built the way tests/public/test_query_counts.py builds them (the 2,000
 over 400 days; the 20,000 over ten years, every force in the country), and 4 concurrent
-clients. For each page it measures, in the same run and one right after the other, the bare
-view (before and after the page, averaged) (`bench_urls.ok`, which answers "ok" through the same server and middleware; it exists only
-in this benchmark's URLconf) and the page, so each page's ratio is to a bare rate measured
+clients. For each page it measures, in the same run, the bare view (`bench_urls.ok`, which
+answers "ok" through the same server and middleware; it exists only in this benchmark's
+URLconf) just before and just after the page, so each page's ratio is to a bare rate measured
 under the same load from elsewhere. It also times each page's uncached render (a query
 parameter no view declares is always computed afresh and never kept).
 
 The databases are built once from a copy of a seeded demo database (PostgreSQL's CREATE
 DATABASE ... TEMPLATE), and the trials are added with bulk_create, so a whole run takes a few
-minutes. Run from the repository root:
+minutes. Run from the repository root (or `make bench-public`):
 
     .venv/bin/python benchmarks/bench_public.py \\
         --database-url postgres://postgres@127.0.0.1:5432/oversight_bench \\
         --redis-url redis://127.0.0.1:6379/15
 
 The databases named <name>_demo, <name>_2000 and <name>_20000 and the Redis database given are
-dropped and rebuilt: use names of your own.
+dropped and rebuilt: use names of your own. With `--json FILE` each run's figures are appended
+to FILE; `bench_public.py --summarise FILE` prints the range over those runs.
 """
 
 from __future__ import annotations
@@ -381,9 +382,40 @@ def table(rows: list[dict], count: int) -> str:
     return "\n".join(lines)
 
 
+def summarise(path: Path) -> None:
+    """The range over the runs recorded with --json: lowest to highest, never the best alone."""
+    runs = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    print(f"{len(runs)} runs: " + ", ".join(f"{r['at']} (load {r['load']:.1f})" for r in runs))
+    for count in sorted({int(c) for r in runs for c in r["results"]}):
+        found = [r["results"][str(count)]["rows"] for r in runs if str(count) in r["results"]]
+        print(f"\nWith the demo data plus {count:,} trials ({len(found)} runs):\n")
+        print("| page | requests/s | median | vs bare view | bare view | uncached render |")
+        print("|---|---:|---:|---:|---:|---:|")
+        for index, first in enumerate(found[0]):
+            rows = [run[index] for run in found]
+
+            def span(key: str, fmt: str, rows: list[dict] = rows) -> str:
+                low, high = min(r[key] for r in rows), max(r[key] for r in rows)
+                return (
+                    fmt.format(low)
+                    if fmt.format(low) == fmt.format(high)
+                    else (f"{fmt.format(low)} to {fmt.format(high)}")
+                )
+
+            ratio = span("ratio", "{:.0%}")
+            print(
+                f"| {first['page']} | {span('rps', '{:,.0f}')} | {span('median_ms', '{:.1f}')} ms "
+                f"| {ratio} | {span('bare_rps', '{:,.0f}')}/s "
+                f"| {span('uncached_ms', '{:,.0f}')} ms |"
+            )
+
+
 def main() -> int:
     if len(sys.argv) > 1 and sys.argv[1] == "_add":
         print(json.dumps(add_trials(int(sys.argv[2]), int(sys.argv[3]))))
+        return 0
+    if len(sys.argv) > 2 and sys.argv[1] == "--summarise":
+        summarise(Path(sys.argv[2]))
         return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
