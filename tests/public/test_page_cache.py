@@ -243,8 +243,9 @@ def test_imported_census_figures_show_on_the_fairness_page_at_once(
 
 # --- time, failures, readers ---------------------------------------------------------------
 def test_a_trial_that_starts_shows_as_live_with_no_write_to_the_register(
-    client: Any, actors: Any, documents: Any, monkeypatch: Any
+    client: Any, actors: Any, documents: Any, monkeypatch: Any, settings: Any
 ):
+    settings.OVERSIGHT_PUBLIC_CACHE_SECONDS = 30 * 24 * 3600  # only the start can end it
     trial = approved(actors)
     warm(client, CSV, HOME)
     assert f",{_notice_url(trial)},,,upcoming," in get(client, CSV).content.decode()
