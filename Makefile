@@ -6,7 +6,7 @@ PY := $(BIN)/python
 STAMP := $(VENV)/.installed-stamp
 PORT ?= 8000
 
-.PHONY: install demo serve test lint format sample-faces benchmarks clean
+.PHONY: install demo serve test lint format sample-faces benchmarks bench-public clean
 
 install: $(STAMP)
 
@@ -73,3 +73,11 @@ benchmarks: install sample-faces
 	$(PY) benchmarks/bench_pipeline.py
 	$(PY) benchmarks/bench_memory.py
 	$(PY) benchmarks/bench_legal_diff.py
+
+# The public record under a press spike (benchmarks/README.md): needs PostgreSQL; drops and
+# rebuilds the databases <name>_demo, <name>_2000 and <name>_20000, and flushes the Redis db.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/oversight_bench
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/15
+bench-public: install
+	$(PY) -m pip install --quiet -r benchmarks/requirements.txt
+	$(PY) benchmarks/bench_public.py --database-url $(BENCH_DATABASE_URL) --redis-url $(BENCH_REDIS_URL)

@@ -28,10 +28,11 @@ and rely on it to save), and because an app that forgets to register shows in on
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any
 
+from core.hooks import Hook
 from core.panels import Panel
 from core.types import User
 
@@ -50,28 +51,7 @@ __all__ = [
     "urgent_discards",
 ]
 
-F = TypeVar("F", bound=Callable[..., Any])
 Problem = tuple[str, str]  # (field, message); field is "" for a problem about no one field
-
-
-class Hook(Generic[F]):
-    """A named list of functions; registering the same function twice keeps one."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self._functions: list[F] = []
-
-    def register(self, function: F) -> F:
-        """Add `function` (usable as a decorator)."""
-        if function not in self._functions:
-            self._functions.append(function)
-        return function
-
-    def __iter__(self) -> Iterator[F]:
-        return iter(list(self._functions))
-
-    def __repr__(self) -> str:
-        return f"<Hook {self.name}: {len(self._functions)} registered>"
 
 
 SubmissionCheck = Callable[[Deployment, datetime], list[Problem]]

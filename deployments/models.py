@@ -259,6 +259,14 @@ class Deployment(models.Model):
                 name="deployment_ends_after_start",
             )
         ]
+        # The public pages find the live, next and recent trials and the newest notices and
+        # reports by these, reading only the rows they show (the home page, /trials/, the feed).
+        indexes = [
+            models.Index(fields=["starts_at"], name="deployment_starts_at"),
+            models.Index(fields=["ends_at"], name="deployment_ends_at"),
+            models.Index(fields=["notice_published_at"], name="deployment_notice_published"),
+            models.Index(fields=["report_published_at"], name="deployment_report_published"),
+        ]
 
     def __str__(self) -> str:
         return self.reference

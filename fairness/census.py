@@ -28,6 +28,7 @@ from typing import Any, Final
 from django.db import transaction
 
 from audit.services import audit_record
+from core import public_changes
 from core.errors import MalformedFile
 from core.types import User
 from deployments.models import Area
@@ -243,6 +244,8 @@ def area_demographics_import(
             "updated": summary.updated,
         },
     )
+    # Area names and populations appear on every public page that names a borough.
+    public_changes.announce(public_changes.CENSUS)
     return summary
 
 

@@ -1,7 +1,6 @@
-"""The public fairness page, mounted at the root (namespace "public")."""
+"""The public fairness page is mounted by the public record (`public.urls`), which serves it
+through its page cache; this app adds no URL of its own at the root."""
 
-from django.urls import path
+from django.urls import URLPattern
 
-from . import views
-
-public_urlpatterns = [path("fairness/", views.fairness, name="fairness")]
+public_urlpatterns: list[URLPattern] = []

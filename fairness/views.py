@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -28,6 +29,7 @@ from .exposure import (
     reference_population,
 )
 
+TRIALS_PER_PAGE = 50
 # Colours from the stylesheet's palette (static/css/oversight.css), AA contrast on white.
 POPULATION_COLOUR = "#858688"
 FACES_COLOUR = "#1d3557"
@@ -160,7 +162,10 @@ def fairness(request: HttpRequest) -> HttpResponse:
         context.update(
             reference=reference,
             exposure=current.exposure,
-            trials=portfolio_public_rows(current.contributions),
+            # The page lists the trials a page at a time (`?page=`), newest approvals last.
+            trials=Paginator(
+                portfolio_public_rows(current.contributions), TRIALS_PER_PAGE
+            ).get_page(request.GET.get("page")),
             uncounted=len(current.uncounted),
             over=current.exposure.over_limit(limit),
             chart=exposure_chart(

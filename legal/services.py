@@ -7,6 +7,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from audit.services import audit_record
+from core import public_changes
 from core.errors import NotPermitted, TransitionNotAllowed
 from core.roles import Role, has_role
 from core.types import User
@@ -108,6 +109,7 @@ def document_version_publish(*, version: DocumentVersion, by: User) -> DocumentV
         obj=version,
         details={"sha256": version.sha256, "superseded": superseded},
     )
+    public_changes.announce(public_changes.LEGAL)
     return version
 
 
@@ -131,4 +133,5 @@ def document_version_withdraw(
     audit_record(
         actor=by, action="legal.version_withdrawn", obj=version, details={"reason": reason}
     )
+    public_changes.announce(public_changes.LEGAL)
     return version

@@ -498,3 +498,11 @@ CELERY_BEAT_SCHEDULE["purge-unconfirmed-subscriptions"] = {
     "task": "public.tasks.purge_unconfirmed_subscriptions",
     "schedule": crontab(minute=41),
 }
+# The public record's page cache (public/cache.py). Pages and exports are kept until a change
+# makes them stale, until a trial's status next changes with time, and at most this long.
+OVERSIGHT_PUBLIC_CACHE = env_bool("OVERSIGHT_PUBLIC_CACHE", True)
+OVERSIGHT_PUBLIC_CACHE_SECONDS = env_int("OVERSIGHT_PUBLIC_CACHE_SECONDS", 600)
+# Each web worker also keeps the entries it served last in its own memory, up to this.
+OVERSIGHT_PUBLIC_CACHE_MEMORY_BYTES = env_int(
+    "OVERSIGHT_PUBLIC_CACHE_MEMORY_BYTES", 128 * 1024 * 1024
+)

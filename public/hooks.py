@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from core import public_changes
 from core.roles import Role, has_role
 from core.types import User
 from deployments import hooks
@@ -29,6 +30,23 @@ def email_subscribers(deployment: Deployment, action: str) -> None:
     from .subscriptions import queue_notice_messages
 
     queue_notice_messages(deployment, action)
+
+
+@hooks.after_change.register
+def invalidate_pages(deployment: Deployment, action: str) -> None:
+    """Sign-off, suspension, lifting one, completion, an outcome, a report published: the
+    pages and exports that list trials, and this trial's notice, change in this transaction."""
+    from .cache import bump
+
+    bump((public_changes.REGISTER, public_changes.notice_scope(deployment.reference)))
+
+
+@public_changes.changed.register
+def invalidate_scopes(scopes: tuple[str, ...]) -> None:
+    """A legal version published or withdrawn, census figures imported: in that transaction."""
+    from .cache import bump
+
+    bump(scopes)
 
 
 @hooks.panels["dashboard"].register

@@ -7,12 +7,16 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
+from core.public_changes import LEGAL
 from legal.diff import has_changes
 from legal.models import Document, DocumentVersion, Instrument, UseCase
 from legal.selectors import PUBLIC_STATUSES, public_documents
 
+from .cache import cached_page
+
 
 @require_GET
+@cached_page((LEGAL,))
 def public_index(request: HttpRequest) -> HttpResponse:
     return render(
         request,
@@ -26,6 +30,7 @@ def public_index(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@cached_page((LEGAL,))
 def public_document(request: HttpRequest, kind: str) -> HttpResponse:
     """A document's public history: every version with its fingerprint and what changed."""
     document = get_object_or_404(Document, kind=kind)
@@ -42,6 +47,7 @@ def public_document(request: HttpRequest, kind: str) -> HttpResponse:
 
 
 @require_GET
+@cached_page((LEGAL,))
 def public_version_text(request: HttpRequest, kind: str, number: int) -> HttpResponse:
     """A public version's text exactly as fingerprinted: its SHA-256 is the file's."""
     version = get_object_or_404(
@@ -53,6 +59,7 @@ def public_version_text(request: HttpRequest, kind: str, number: int) -> HttpRes
 
 
 @require_GET
+@cached_page((LEGAL,), params=("against",))
 def public_version(request: HttpRequest, kind: str, number: int) -> HttpResponse:
     """One version's full text, and what changed from the public version before it.
 

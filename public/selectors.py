@@ -20,7 +20,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
 from deployments.models import (
@@ -122,16 +122,16 @@ def trial_page(*, filters: TrialFilters, page: int | str | None) -> Page:
 
 def filter_choices() -> dict[str, list[tuple[str, str]]]:
     """Boroughs and use cases that have at least one published trial: two queries."""
+    # One existence check per area and per use case (through the foreign keys' indexes),
+    # not a join over every published trial.
     published = Deployment.objects.public()
     boroughs = (
-        Area.objects.filter(sites__deployments__in=published)
-        .distinct()
+        Area.objects.filter(Exists(published.filter(site__area=OuterRef("pk"))))
         .order_by("name")
         .values_list("code", "name")
     )
     use_cases = (
-        UseCase.objects.filter(deployments__in=published)
-        .distinct()
+        UseCase.objects.filter(Exists(published.filter(use_case=OuterRef("pk"))))
         .order_by("clause")
         .values_list("clause", "title")
     )

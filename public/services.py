@@ -100,7 +100,21 @@ def question_submit(
             obj=deployment,
             details={"question": question.pk},
         )
+        # The annual report counts the questions asked.
+        _questions_changed(question, notice=False)
     return question
+
+
+def _questions_changed(question: PublicQuestion, *, notice: bool = True) -> None:
+    """The notice shows its questions; the annual report counts them: in this transaction."""
+    from core import public_changes
+
+    from .cache import bump
+
+    scopes = [public_changes.QUESTIONS]
+    if notice:
+        scopes.append(public_changes.notice_scope(question.deployment.reference))
+    bump(scopes)
 
 
 def _require_moderator(user: User) -> None:
@@ -143,6 +157,7 @@ def question_publish(*, question: PublicQuestion, by: User, answer: str) -> Publ
 
     # The questioner's address was given for this one message; it is cleared once it is sent.
     queue_answer_message(question)
+    _questions_changed(question)
     return question
 
 
@@ -166,6 +181,7 @@ def question_answer(*, question: PublicQuestion, by: User, answer: str) -> Publi
         details={"question": question.pk},
     )
     queue_report_refresh(question.deployment)
+    _questions_changed(question)
     return question
 
 
@@ -192,6 +208,7 @@ def question_remove(*, question: PublicQuestion, by: User, reason: str) -> Publi
         details={"question": question.pk, "reason": question.removal_reason},
     )
     queue_report_refresh(question.deployment)
+    _questions_changed(question)
     return question
 
 
@@ -386,3 +403,33 @@ def _policy_store(*, rules: dict[str, Any], fingerprint: str, at: datetime) -> P
         },
     )
     return record
+
+
+# --- stored open data and annual reports -----------------------------------------------------
+def public_files_refresh() -> list[str]:
+    """Bring every stored public file up to date (the exports always, and each stored page).
+
+    Each is requested in-process as an anonymous reader would; one that is current is left as
+    it is. Returns what was rendered again.
+    """
+    from django.http import Http404
+    from django.urls import reverse
+
+    from .cache import prerender
+    from .models import PublicFile
+
+    paths = [reverse("public:open_data_csv"), reverse("public:open_data_json")]
+    paths += [p for p in PublicFile.objects.order_by("path").values_list("path", flat=True)]
+    done = []
+    for path in dict.fromkeys(paths):
+        try:
+            status = prerender(path)
+        except Http404:
+            PublicFile.objects.filter(path=path).delete()  # e.g. a year with no trial left
+            continue
+        except Exception:  # one page's failure must not stop the others
+            logger.exception("Could not regenerate %s.", path)
+            continue
+        if status == "miss":
+            done.append(path)
+    return done

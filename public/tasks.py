@@ -41,3 +41,11 @@ def purge_unconfirmed_subscriptions() -> int:
     from .subscriptions import subscriptions_purge_unconfirmed
 
     return subscriptions_purge_unconfirmed()
+
+
+@shared_task
+def refresh_public_files() -> list[str]:
+    """Regenerate the stored open data and annual reports that the last change made stale."""
+    from .services import public_files_refresh
+
+    return public_files_refresh()

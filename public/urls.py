@@ -3,7 +3,11 @@ queue, mounted under /staff/ (namespace "staff"), by oversight/urls.py."""
 
 from django.urls import path, register_converter
 
+from core.public_changes import CENSUS, LEGAL, REGISTER
+from fairness import views as fairness_views
+
 from . import audit_views, legal_views, moderation_views, subscription_views, views
+from .cache import cached_page
 from .feeds import TrialsFeed
 
 
@@ -56,7 +60,13 @@ public_urlpatterns = [
     path("open-data/deployments.csv", views.open_data_csv, name="open_data_csv"),
     path("open-data/deployments.json", views.open_data_json, name="open_data_json"),
     path("open-data/schema.json", views.open_data_schema, name="open_data_schema"),
-    path("feed.atom", TrialsFeed(), name="feed"),
+    path("feed.atom", cached_page(views.TRIALS)(TrialsFeed()), name="feed"),
+    # The fairness app's page, cached here: the cache is the public record's (it sits above).
+    path(
+        "fairness/",
+        cached_page((REGISTER, CENSUS, LEGAL), params=("page",))(fairness_views.fairness),
+        name="fairness",
+    ),
     path("how-it-works/", views.how_it_works, name="how_it_works"),
     path("how-it-works/how-it-works.pdf", views.how_it_works_pdf, name="how_it_works_pdf"),
     # The audit trail's signed checkpoints and its hash-only chain (public/audit_views.py).

@@ -11,6 +11,7 @@ import logging
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -20,11 +21,14 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from core.client import client_address
 from core.errors import PreconditionsFailed
+from core.public_changes import CENSUS, LEGAL, QUESTIONS, REGISTER, notice_scope
 
 from . import opendata, services, transparency
+from .cache import cached_page
 from .forms import QuestionForm, TrialFilterForm
 from .models import ReportPdf
 from .selectors import (
+    TRIALS_PER_PAGE,
     Notice,
     TrialFilters,
     annual_context,
@@ -39,13 +43,24 @@ from .selectors import (
 
 logger = logging.getLogger(__name__)
 
+# What each page shows (`public.cache`): the trials and the areas they are in.
+TRIALS = (REGISTER, CENSUS)
+FILTER_PARAMS = ("borough", "use_case", "status", "date_from", "date_to", "page")
+
+
+def _notice_scopes(reference: str) -> tuple[str, ...]:
+    # The notice names its site's area and its pinned legal documents.
+    return (notice_scope(reference), LEGAL, CENSUS)
+
 
 @require_GET
+@cached_page(TRIALS)
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "public/home.html", {**home_sections(), "years": report_years()})
 
 
 @require_GET
+@cached_page(TRIALS, params=FILTER_PARAMS)
 def trial_list(request: HttpRequest) -> HttpResponse:
     form = TrialFilterForm(request.GET or None, choices=filter_choices())
     filters = form.filters() if form.is_bound else TrialFilters()
@@ -60,6 +75,7 @@ def trial_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@cached_page(TRIALS, params=FILTER_PARAMS)
 def trial_record_table(request: HttpRequest) -> HttpResponse:
     """The published record as one table, with the open data's columns, filterable."""
     form = TrialFilterForm(request.GET or None, choices=filter_choices())
@@ -91,6 +107,7 @@ def _notice_or_404(reference: str) -> Notice:
 
 
 @require_http_methods(["GET", "POST"])
+@cached_page(_notice_scopes)
 def trial_detail(request: HttpRequest, reference: str) -> HttpResponse:
     notice = _notice_or_404(reference)
     form = QuestionForm(request.POST or None)
@@ -166,11 +183,18 @@ def annual_report_index(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@cached_page((*TRIALS, QUESTIONS), params=("page",), stored=True)
 def annual_report_page(request: HttpRequest, year: int) -> HttpResponse:
     report = annual_report(year)
     if report is None:
         raise Http404(f"No trial was published for {year}.")
-    return render(request, "public/annual_report.html", annual_context(report))
+    context = annual_context(report)
+    # The page shows the year's trials a page at a time; the PDF and the open data have all.
+    context["rows_page"] = Paginator(context["rows"], TRIALS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    context["rows"] = context["rows_page"].object_list
+    return render(request, "public/annual_report.html", context)
 
 
 @require_GET
@@ -182,6 +206,7 @@ def annual_report_pdf(request: HttpRequest, year: int) -> HttpResponseBase:
 
 
 @require_GET
+@cached_page(())
 def privacy(request: HttpRequest) -> HttpResponse:
     return render(
         request,
@@ -195,11 +220,13 @@ def privacy(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@cached_page(())
 def accessibility(request: HttpRequest) -> HttpResponse:
     return render(request, "public/accessibility.html")
 
 
 @require_GET
+@cached_page((*TRIALS, LEGAL))
 def transparency_record(request: HttpRequest) -> HttpResponse:
     return render(request, "public/transparency.html", {"record": transparency.atrs_record()})
 
@@ -213,16 +240,19 @@ def _json(
 
 
 @require_GET
+@cached_page((*TRIALS, LEGAL))
 def transparency_json(request: HttpRequest) -> HttpResponse:
     return _json(request, transparency.as_json(transparency.atrs_record()))
 
 
 @require_GET
+@cached_page((*TRIALS, LEGAL))
 def ai_act_json(request: HttpRequest) -> HttpResponse:
     return _json(request, transparency.as_json(transparency.ai_act_registration()))
 
 
 @require_GET
+@cached_page(())
 def transparency_schema(request: HttpRequest, name: str) -> HttpResponse:
     path = transparency.SCHEMA_FILES.get(name)
     if path is None:
@@ -231,11 +261,13 @@ def transparency_schema(request: HttpRequest, name: str) -> HttpResponse:
 
 
 @require_GET
+@cached_page(())
 def open_data_index(request: HttpRequest) -> HttpResponse:
     return render(request, "public/open_data.html", {"columns": opendata.COLUMN_NAMES})
 
 
 @require_GET
+@cached_page(TRIALS, stored=True)
 def open_data_csv(request: HttpRequest) -> HttpResponse:
     export = opendata.export_rows()
     return opendata.conditional_response(
@@ -248,6 +280,7 @@ def open_data_csv(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@cached_page(TRIALS, stored=True)
 def open_data_json(request: HttpRequest) -> HttpResponse:
     export = opendata.export_rows()
     return opendata.conditional_response(
@@ -259,6 +292,7 @@ def open_data_json(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@cached_page(())
 def open_data_schema(request: HttpRequest) -> HttpResponse:
     return opendata.conditional_response(
         request,
@@ -270,7 +304,10 @@ def open_data_schema(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def how_it_works(request: HttpRequest) -> HttpResponse:
-    """How the force decides where and when, generated from the rules the register enforces."""
+    """How the force decides where and when, generated from the rules the register enforces.
+
+    Not cached: reading it records a change of the rules in force (`policy_record`), which a
+    cached page would skip."""
     from .how_it_works import how_it_works_context
 
     return render(request, "public/how_it_works.html", how_it_works_context())

@@ -76,8 +76,11 @@ def _queries(client: Any, url: str) -> int:
 
 
 def test_public_pages_and_open_data_do_not_grow_with_the_number_of_trials(
-    client: Any, actors: Any, documents: Any, django_assert_max_num_queries: Any
+    client: Any, actors: Any, documents: Any, django_assert_max_num_queries: Any, settings: Any
 ):
+    # The work of computing each page, not of serving it from the cache (tests/public/
+    # test_page_cache.py), and the bulk-created rows bypass the services that invalidate it.
+    settings.OVERSIGHT_PUBLIC_CACHE = False
     # A real trial with pinned documents, reviews, questions and results, for the notice.
     trial = reported(actors)
     sites = [factories.make_site(area_code=f"E0900000{n}") for n in range(1, 9)]
@@ -106,7 +109,10 @@ def test_public_pages_and_open_data_do_not_grow_with_the_number_of_trials(
             client.get(url)
 
 
-def test_the_csv_and_json_list_every_one_of_2000_trials(client: Any, actors: Any, documents: Any):
+def test_the_csv_and_json_list_every_one_of_2000_trials(
+    client: Any, actors: Any, documents: Any, settings: Any
+):
+    settings.OVERSIGHT_PUBLIC_CACHE = False
     trial = reported(actors)
     sites = [factories.make_site()]
     _bulk_trials(LARGE, start_at=0, planner=actors.planner, sites=sites, use_case=trial.use_case)

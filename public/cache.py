@@ -1,0 +1,556 @@
+"""Public pages and exports computed once per change, not once per reader.
+
+A news story can send thousands of readers to one notice and the home page within minutes;
+the answer is the same for all of them until the record changes. So each public view opts in
+with one line, `@cached_page(scopes)`, naming the parts of the record it shows
+(`core.public_changes`: "register", "notice:<reference>", "questions", "legal", "census").
+
+Never stale, with any number of workers and any cache:
+- each scope has a version token in the database (`CacheVersion`); every change that alters
+  what the public sees replaces its scopes' tokens *in its own transaction* (`bump`, called
+  through `core.public_changes.announce` and `deployments.hooks.after_change`);
+- each request first reads its scopes' tokens (one indexed query), then looks its page up under
+  a key made of them. After a change commits, the very next request builds a new key and
+  computes the page afresh; a request that read the old tokens before the commit can only
+  store what it computed under the old key, which nobody asks for again;
+- a trial's public status also changes with time alone (upcoming, live, ended), so an entry
+  that shows trials is valid only until the next start or end of an approved trial, and no
+  entry for longer than `OVERSIGHT_PUBLIC_CACHE_SECONDS`;
+- the key also holds a fingerprint of the settings the pages show and of the templates, so a
+  new release or configuration is not answered from an old rendering kept in Redis.
+
+A cache that is down (Redis raises on connection errors) falls through to computing the page;
+it is logged, never shown. Signed-in staff, a request carrying a flash message and any query
+parameter a view has not declared are served fresh and nothing is stored for them. The CSRF
+token in a cached form is replaced by each reader's own when served.
+
+Open data and the annual report are also kept as stored files (`PublicFile`, in the reports
+storage like the PDFs): regenerated after each change by `public.tasks.refresh_public_files`
+(queued on commit in one place, `queue_public_files_refresh`; at once in the embedded default),
+read back when the cache has lost them, and served, like every cached page, with an ETag,
+Last-Modified, a gzipped body to clients that accept it, and 304 to conditional requests.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import hashlib
+import logging
+import re
+import secrets
+import struct
+import zlib
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.signals import setting_changed
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Min, Q
+from django.dispatch import receiver
+from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.middleware.csrf import get_token
+from django.utils import timezone
+from django.utils.cache import get_conditional_response, patch_vary_headers
+from django.utils.http import http_date, parse_http_date_safe
+
+from core import public_changes
+from deployments.models import Deployment, State
+
+from .models import CacheVersion, PublicFile
+
+logger = logging.getLogger(__name__)
+
+# Says how a response was answered: "hit" (the cache), "stored" (a stored file), "miss"
+# (computed and kept), "bypass" (computed for this reader only). Tests and the benchmark read it.
+STATUS_HEADER = "X-Oversight-Cache"
+# The value a cached form's CSRF token is kept as; each reader gets their own in its place.
+CSRF_PLACEHOLDER = b"__oversight_csrf_token__"
+_CSRF_INPUT = re.compile(rb'(name="csrfmiddlewaretoken" value=")[^"]*(")')
+_GZIP = re.compile(r"\bgzip\b")
+# Headers a view sets that are kept with the entry; the middleware adds the rest each time.
+_KEPT_HEADERS = ("Content-Type", "Content-Disposition", "Cache-Control", "Content-Language")
+GZIP_MIN_BYTES = 200
+TIME_SCOPES = (public_changes.REGISTER, "notice:")
+
+View = TypeVar("View", bound=Callable[..., HttpResponseBase])
+ScopeSpec = Iterable[str] | Callable[..., Iterable[str]]
+
+
+def is_enabled() -> bool:
+    return bool(getattr(settings, "OVERSIGHT_PUBLIC_CACHE", True))
+
+
+def max_age() -> int:
+    return int(getattr(settings, "OVERSIGHT_PUBLIC_CACHE_SECONDS", 600))
+
+
+def _cache() -> Any:
+    from django.core.cache import cache
+
+    return cache
+
+
+# --- versions -----------------------------------------------------------------------------
+def bump(scopes: Iterable[str]) -> None:
+    """Replace the version tokens of these scopes, inside the caller's transaction.
+
+    An upsert: it takes the scope rows' locks until the change commits, so two changes to one
+    scope are ordered, and a reader sees either both old tokens or the new one. Sorted, so two
+    changes lock the rows in the same order.
+    """
+    names = sorted(set(scopes))
+    if not names:
+        return
+    now = timezone.now()
+    CacheVersion.objects.bulk_create(
+        [CacheVersion(scope=name, token=secrets.token_hex(8), changed_at=now) for name in names],
+        update_conflicts=True,
+        unique_fields=["scope"],
+        update_fields=["token", "changed_at"],
+    )
+    queue_public_files_refresh()
+
+
+def versions(scopes: Iterable[str]) -> str:
+    """The current tokens of these scopes, as one string: one indexed query ("" for none).
+
+    A scope never changed yet is given a random token on first read, so that an entry left in
+    Redis by another database (a restored backup, another test) can never match it.
+    """
+    names = sorted(set(scopes))
+    if not names:
+        return ""
+    found = _tokens(names)
+    if len(found) < len(names):
+        CacheVersion.objects.bulk_create(
+            [CacheVersion(scope=n, token=secrets.token_hex(8)) for n in names if n not in found],
+            ignore_conflicts=True,
+        )
+        found = _tokens(names)
+    return ",".join(f"{name}={found[name]}" for name in names)
+
+
+def _tokens(names: list[str]) -> dict[str, str]:
+    # Plain SQL: this runs on every cached request, and the ORM would double its cost.
+    table = CacheVersion._meta.db_table
+    marks = ", ".join(["%s"] * len(names))
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT scope, token FROM {table} WHERE scope IN ({marks})", names)  # noqa: S608
+        return dict(cursor.fetchall())
+
+
+@functools.cache
+def release_fingerprint() -> str:
+    """The settings the pages show and the templates they are drawn from, hashed."""
+    digest = hashlib.sha256()
+    for name in sorted(dir(settings)):
+        if name.startswith("OVERSIGHT_") or name in ("SITE_URL", "STATIC_URL", "TIME_ZONE"):
+            digest.update(f"{name}={getattr(settings, name)!r}\n".encode())
+    roots = [Path(settings.BASE_DIR) / "templates"]
+    manifest = Path(str(getattr(settings, "STATIC_ROOT", "") or "")) / "staticfiles.json"
+    for root in roots:
+        for path in sorted(root.rglob("*")):
+            if path.is_file():
+                digest.update(f"{path}:{path.stat().st_mtime_ns}\n".encode())
+    if manifest.is_file():
+        digest.update(manifest.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+@receiver(setting_changed)
+def _settings_changed(**_: Any) -> None:
+    release_fingerprint.cache_clear()
+
+
+def next_status_change(at: datetime) -> datetime | None:
+    """When a published trial next starts or ends (its public status changes with no write)."""
+    found = (
+        Deployment.objects.public()
+        .filter(state=State.APPROVED)
+        .aggregate(
+            starts=Min("starts_at", filter=Q(starts_at__gt=at)),
+            ends=Min("ends_at", filter=Q(ends_at__gt=at)),
+        )
+    )
+    moments = [m for m in (found["starts"], found["ends"]) if m is not None]
+    return min(moments) if moments else None
+
+
+def _valid_until(scopes: tuple[str, ...], at: datetime) -> datetime:
+    until = at + timedelta(seconds=max_age())
+    if any(scope.startswith(TIME_SCOPES) for scope in scopes):
+        change = next_status_change(at)
+        if change is not None:
+            until = min(until, change)
+    return until
+
+
+# --- the cache, falling through when it is down --------------------------------------------
+class _Memory:
+    """Each worker's own copy of the entries it served last, up to a byte budget (LRU).
+
+    Entries are found by the same versioned key, so this adds no staleness; it saves the
+    round trip to Redis and the unpickling of a large export on every request.
+    """
+
+    def __init__(self) -> None:
+        self.entries: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self.size = 0
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        entry = self.entries.get(key)
+        if entry is not None:
+            self.entries.move_to_end(key)
+        return entry
+
+    def put(self, key: str, entry: dict[str, Any]) -> None:
+        budget = int(getattr(settings, "OVERSIGHT_PUBLIC_CACHE_MEMORY_BYTES", 128 * 1024 * 1024))
+        size = len(entry["body"]) + len(entry["gzip"] or b"")
+        if size > budget // 2:  # the national open data in JSON is about 25 MB
+            return
+        previous = self.entries.pop(key, None)
+        if previous is not None:
+            self.size -= len(previous["body"]) + len(previous["gzip"] or b"")
+        self.entries[key] = entry
+        self.size += size
+        while self.size > budget and self.entries:
+            _, old = self.entries.popitem(last=False)
+            self.size -= len(old["body"]) + len(old["gzip"] or b"")
+
+    def clear(self) -> None:
+        self.entries.clear()
+        self.size = 0
+
+
+memory = _Memory()
+
+
+def _cache_get(key: str) -> dict[str, Any] | None:
+    entry = memory.get(key)
+    if entry is not None:
+        return entry
+    try:
+        entry = _cache().get(key)
+    except Exception:  # any cache failure means "compute it"
+        logger.warning("The page cache could not be read; computing the page.", exc_info=True)
+        return None
+    if not isinstance(entry, dict):
+        return None
+    memory.put(key, entry)
+    return entry
+
+
+def _cache_set(key: str, entry: dict[str, Any], at: datetime) -> None:
+    memory.put(key, entry)
+    seconds = max(1, int(entry["valid_until"] - at.timestamp()))
+    try:
+        _cache().set(key, entry, seconds)
+    except Exception:  # the same: serve it uncached
+        logger.warning("The page cache could not be written; page served uncached.", exc_info=True)
+
+
+# --- entries ------------------------------------------------------------------------------
+def _entry(
+    *,
+    body: bytes,
+    headers: dict[str, str],
+    last_modified: float,
+    valid_until: float,
+    gzipped: bytes | None = None,
+) -> dict[str, Any]:
+    parts = None
+    if CSRF_PLACEHOLDER in body:
+        parts = _deflated_parts(body)
+    elif gzipped is None and len(body) >= GZIP_MIN_BYTES:
+        gzipped = gzip.compress(body, compresslevel=6, mtime=0)
+    return {
+        "body": body,
+        "gzip": gzipped,
+        "gzip_parts": parts,
+        "headers": headers,
+        "etag": '"' + hashlib.sha256(body).hexdigest()[:32] + '"',
+        "last_modified": last_modified,
+        "valid_until": valid_until,
+    }
+
+
+def _entry_from_response(
+    response: HttpResponse, *, at: datetime, valid_until: datetime
+) -> dict[str, Any]:
+    body = _CSRF_INPUT.sub(rb"\1" + CSRF_PLACEHOLDER + rb"\2", response.content)
+    modified = parse_http_date_safe(response.get("Last-Modified", "")) or int(at.timestamp())
+    return _entry(
+        body=body,
+        headers={name: response[name] for name in _KEPT_HEADERS if response.has_header(name)},
+        last_modified=float(modified),
+        valid_until=valid_until.timestamp(),
+    )
+
+
+def _deflated_parts(body: bytes) -> list[bytes]:
+    """The body around its CSRF placeholders, each part deflated on its own.
+
+    Each part but the last ends on a full flush, so the parts and a reader's token, deflated
+    alone, join into one valid stream (as pigz compresses in parallel): a form page is gzipped
+    once, not once per reader.
+    """
+    pieces = body.split(CSRF_PLACEHOLDER)
+    deflated = []
+    for index, piece in enumerate(pieces):
+        compressor = zlib.compressobj(6, zlib.DEFLATED, -15)
+        last = index == len(pieces) - 1
+        deflated.append(
+            compressor.compress(piece)
+            + compressor.flush(zlib.Z_FINISH if last else zlib.Z_FULL_FLUSH)
+        )
+    return deflated
+
+
+_GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
+
+
+def _gzip_with_token(body: bytes, parts: list[bytes], token: bytes) -> bytes:
+    """The gzip of `body` with each placeholder replaced by `token`, from its deflated parts."""
+    # The token as a stored (uncompressed) deflate block: 64 bytes need no compressor.
+    deflated_token = b"\x00" + struct.pack("<HH", len(token), len(token) ^ 0xFFFF) + token
+    out = [_GZIP_HEADER]
+    crc = size = 0
+    for index, (piece, deflated) in enumerate(
+        zip(body.split(CSRF_PLACEHOLDER), parts, strict=True)
+    ):
+        if index:
+            out.append(deflated_token)
+            crc, size = zlib.crc32(token, crc), size + len(token)
+        out.append(deflated)
+        crc, size = zlib.crc32(piece, crc), size + len(piece)
+    out.append(struct.pack("<II", crc & 0xFFFFFFFF, size & 0xFFFFFFFF))
+    return b"".join(out)
+
+
+def accepts_gzip(request: HttpRequest) -> bool:
+    accepted = request.META.get("HTTP_ACCEPT_ENCODING", "")
+    return bool(_GZIP.search(accepted)) and "gzip;q=0" not in accepted.replace(" ", "")
+
+
+def _serve(request: HttpRequest, entry: dict[str, Any], status: str) -> HttpResponseBase:
+    body: bytes = entry["body"]
+    gzipped: bytes | None = entry["gzip"]
+    etag: str = entry["etag"]
+    use_gzip = accepts_gzip(request) and (gzipped is not None or bool(entry.get("gzip_parts")))
+    if use_gzip:
+        # A different representation has a different strong validator (RFC 9110, 8.8.3).
+        etag = etag[:-1] + '-gzip"'
+    response = HttpResponse()
+    for name, value in entry["headers"].items():
+        response[name] = value
+    response["ETag"] = etag
+    response["Last-Modified"] = http_date(entry["last_modified"])
+    if not response.has_header("Cache-Control"):
+        # Browsers and proxies may keep the page but ask each time (a 304 when unchanged).
+        response["Cache-Control"] = "no-cache"
+    patch_vary_headers(response, ("Accept-Encoding", "Cookie"))
+    response[STATUS_HEADER] = status
+    modified = int(entry["last_modified"])
+    if get_conditional_response(request, etag=etag, last_modified=modified) is not None:
+        # The reader's copy is current (If-None-Match, else If-Modified-Since): 304.
+        conditional = get_conditional_response(
+            request, etag=etag, last_modified=modified, response=response
+        )
+        assert conditional is not None
+        conditional[STATUS_HEADER] = status
+        return conditional
+    parts = entry.get("gzip_parts")
+    if parts:  # the page has a form (searching a large export for it costs a millisecond)
+        token = get_token(request).encode()
+        if use_gzip:
+            gzipped = _gzip_with_token(body, parts, token)
+        else:
+            body = body.replace(CSRF_PLACEHOLDER, token)
+    if use_gzip and gzipped is not None:
+        response.content = gzipped
+        response["Content-Encoding"] = "gzip"
+    else:
+        response.content = body
+    return response
+
+
+# --- stored files -------------------------------------------------------------------------
+def _file_name(path: str, sha256: str, suffix: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-") or "home"
+    return f"public/{slug}-{sha256[:16]}{suffix}"
+
+
+def _stored_entry(path: str, token: str, at: datetime) -> dict[str, Any] | None:
+    stored = PublicFile.objects.filter(path=path, token=token).first()
+    if stored is None or (stored.valid_until is not None and stored.valid_until <= at):
+        return None
+    try:
+        with stored.file.open("rb") as handle:
+            body = handle.read()
+        with stored.gzip_file.open("rb") as handle:
+            gzipped = handle.read()
+    except (OSError, ValueError):
+        logger.warning("Stored file for %s is missing; rendering it again.", path)
+        return None
+    until = stored.valid_until or (at + timedelta(seconds=max_age()))
+    return _entry(
+        body=body,
+        headers=dict(stored.headers),
+        last_modified=stored.generated_at.timestamp(),
+        valid_until=min(until, at + timedelta(seconds=max_age())).timestamp(),
+        gzipped=gzipped,
+    )
+
+
+def _store(path: str, token: str, entry: dict[str, Any]) -> None:
+    """Keep the rendering as files; a concurrent worker storing the same path wins quietly."""
+    storage = PublicFile._meta.get_field("file").storage  # type: ignore[attr-defined]
+    sha256 = hashlib.sha256(entry["body"]).hexdigest()
+    names = {}
+    for suffix, content in (("", entry["body"]), (".gz", entry["gzip"] or b"")):
+        name = _file_name(path, sha256, suffix)
+        if not storage.exists(name):
+            name = storage.save(name, ContentFile(content))
+        names[suffix] = name
+    valid_until = datetime.fromtimestamp(entry["valid_until"], tz=timezone.get_current_timezone())
+    try:
+        with transaction.atomic():
+            stored = PublicFile.objects.select_for_update().filter(path=path).first()
+            old = {stored.file.name, stored.gzip_file.name} if stored is not None else set()
+            stored = stored or PublicFile(path=path)
+            stored.token, stored.valid_until, stored.sha256 = token, valid_until, sha256
+            stored.content_type = entry["headers"].get("Content-Type", "")
+            stored.headers = entry["headers"]
+            stored.generated_at = datetime.fromtimestamp(
+                entry["last_modified"], tz=timezone.get_current_timezone()
+            )
+            stored.file.name, stored.gzip_file.name = names[""], names[".gz"]
+            stored.save()
+            stale = old - set(names.values()) - {""}
+            # Delete a superseded file only once the row naming its successor is committed.
+            transaction.on_commit(functools.partial(_delete_files, storage, stale))
+    except IntegrityError:
+        logger.info("Another worker stored %s first.", path)
+
+
+def _delete_files(storage: Any, names: set[str | None]) -> None:
+    for name in names:
+        if name:
+            storage.delete(name)
+
+
+def queue_public_files_refresh() -> None:
+    """Regenerate the stored files once the current transaction commits, through the outbox
+    (core/outbox.py): recorded in this transaction, so a broker that is down delays the work
+    but never loses it. Two changes in one transaction record it once."""
+    from core import outbox
+
+    outbox.enqueue(
+        "public.tasks.refresh_public_files",
+        about="public-files",
+        description="Regenerate the stored open data and annual reports",
+    )
+
+
+# --- the decorator ------------------------------------------------------------------------
+def _is_cacheable(request: HttpRequest, params: tuple[str, ...]) -> bool:
+    if not is_enabled() or request.method not in ("GET", "HEAD"):
+        return False
+    # Staff see their own header and messages; a reader just redirected sees "thank you".
+    if settings.SESSION_COOKIE_NAME in request.COOKIES or "messages" in request.COOKIES:
+        return False
+    return all(name in params for name in request.GET)
+
+
+def _key(request: HttpRequest, token: str) -> str:
+    material = f"{release_fingerprint()}|{request.get_full_path()}|{token}"
+    return "public-page:" + hashlib.sha256(material.encode()).hexdigest()
+
+
+def cached_page(
+    scopes: ScopeSpec, *, params: Iterable[str] = (), stored: bool = False
+) -> Callable[[View], View]:
+    """Serve the view from the cache, keyed by the versions of `scopes`.
+
+    `scopes` is a list of scope names or a function of the view's URL arguments returning
+    one. `params` are the query parameters the view reads (any other one is served fresh).
+    `stored` keeps the rendering as files too (open data, the annual report).
+    """
+    allowed = tuple(params)
+
+    def decorator(view: View) -> View:
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            if not _is_cacheable(request, allowed):
+                response = view(request, *args, **kwargs)
+                response[STATUS_HEADER] = "bypass"
+                return response
+            names = tuple(scopes(*args, **kwargs) if callable(scopes) else scopes)
+            # The versions first: everything read after them is at least as new.
+            token = f"{release_fingerprint()}|{versions(names)}"
+            key = _key(request, token)
+            at = timezone.now()
+            entry = _cache_get(key)
+            status = "hit"
+            if entry is None or entry["valid_until"] <= at.timestamp():
+                path = request.get_full_path()
+                entry = _stored_entry(path, token, at) if stored else None
+                status = "stored"
+                if entry is None:
+                    fresh = _render(view, request, args, kwargs)
+                    if fresh.status_code != 200 or fresh.streaming:
+                        fresh[STATUS_HEADER] = "bypass"
+                        return fresh
+                    entry = _entry_from_response(
+                        fresh,  # type: ignore[arg-type]
+                        at=at,
+                        valid_until=_valid_until(names, at),
+                    )
+                    if stored and not request.GET:
+                        _store(path, token, entry)
+                    status = "miss"
+                _cache_set(key, entry, at)
+            return _serve(request, entry, status)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorator
+
+
+def _render(
+    view: Callable[..., HttpResponseBase], request: HttpRequest, args: Any, kwargs: Any
+) -> HttpResponseBase:
+    """The view's full answer: the reader's validators are applied to the entry, not here."""
+    meta = request.META
+    saved = {
+        name: meta.pop(name, None) for name in ("HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE")
+    }
+    try:
+        return view(request, *args, **kwargs)
+    finally:
+        meta.update({name: value for name, value in saved.items() if value is not None})
+
+
+# --- regenerating the stored files --------------------------------------------------------
+def prerender(path: str) -> str:
+    """Request `path` in-process as an anonymous reader, so its stored file is current."""
+    from django.contrib.auth.models import AnonymousUser
+    from django.urls import resolve
+
+    host = settings.SITE_URL.split("://", 1)[-1].split("/", 1)[0] or "localhost"
+    request = HttpRequest()
+    request.method = "GET"
+    request.path = request.path_info = path
+    request.META = {"SERVER_NAME": host.split(":")[0], "SERVER_PORT": "80", "HTTP_HOST": host}
+    request.user = AnonymousUser()
+    match = resolve(path)
+    request.resolver_match = match
+    response = match.func(request, *match.args, **match.kwargs)
+    return str(response.get(STATUS_HEADER, ""))
