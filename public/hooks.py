@@ -35,9 +35,13 @@ def email_subscribers(deployment: Deployment, action: str) -> None:
 @hooks.after_change.register
 def invalidate_pages(deployment: Deployment, action: str) -> None:
     """Sign-off, suspension, lifting one, completion, an outcome, a report published: the
-    pages and exports that list trials, and this trial's notice, change in this transaction."""
+    pages and exports that list trials, and this trial's notice, change in this transaction.
+    A deployment whose notice was never published is on no public page: its drafts, reviews
+    and refusals leave the cache alone."""
     from .cache import bump
 
+    if deployment.notice_published_at is None:
+        return
     bump((public_changes.REGISTER, public_changes.notice_scope(deployment.reference)))
 
 

@@ -45,7 +45,14 @@ logger = logging.getLogger(__name__)
 
 # What each page shows (`public.cache`): the trials and the areas they are in.
 TRIALS = (REGISTER, CENSUS)
-FILTER_PARAMS = ("borough", "use_case", "status", "date_from", "date_to", "page")
+# The trial filters' query parameters; the dates are GOV.UK date inputs (core/dates.py).
+FILTER_PARAMS = (
+    "borough",
+    "use_case",
+    "status",
+    *(f"date_{end}_{part}" for end in ("from", "to") for part in ("day", "month", "year")),
+    "page",
+)
 
 
 def _notice_scopes(reference: str) -> tuple[str, ...]:
