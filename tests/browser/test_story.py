@@ -154,6 +154,10 @@ def test_story_from_request_to_published_report(
     planner.fill("[name=site_selection_rationale]", "Reports concentrate here.")
     planner.fill("[name=community_engagement_plan]", "Leaflets and a ward panel briefing.")
     planner.fill("[name=intelligence_case]", "Restricted: never shown to the public.")
+    # Submit is offered only once the checklist is clear: save the draft, then submit it.
+    assert planner.locator("button[name=submit]").count() == 0
+    planner.click("button[name=save]")
+    _expect_ok(planner, "saved")
     planner.click("button[name=submit]")
     _expect_ok(planner, "submitted for authorisation")
     deployment = Deployment.objects.get(site=site)

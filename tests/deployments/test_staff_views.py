@@ -270,3 +270,19 @@ def test_the_window_is_entered_as_day_month_year_hour_and_minute(client, actors,
     made = Deployment.objects.get()
     data = form_data()
     assert timezone.localtime(made.starts_at).hour == int(data["starts_at_hour"])
+
+
+def test_submit_is_offered_only_when_the_checklist_is_clear(client, actors, documents):
+    client.force_login(actors.planner)
+    new = client.get(reverse("staff:deployment_create")).content.decode()
+    assert 'name="submit"' not in new and "save a draft to see it" in new
+    incomplete = factories.make_draft(actors.planner, purpose="")
+    page = client.get(
+        reverse("staff:deployment_edit", args=[incomplete.reference])
+    ).content.decode()
+    assert 'name="submit"' not in page
+    # Each problem on the list links to its field.
+    assert 'href="#field-purpose"' in page
+    complete = factories.make_draft(actors.planner)
+    page = client.get(reverse("staff:deployment_edit", args=[complete.reference])).content.decode()
+    assert 'name="submit"' in page
