@@ -11,7 +11,8 @@ Scopes (strings, so that the apps below need not know the public record):
 - `notice_scope(reference)`: one trial's notice;
 - `QUESTIONS`: questions published, answered or removed (the notice and the annual report);
 - `LEGAL`: a legal document version published or withdrawn (legal pages, notices);
-- `CENSUS`: census figures imported (fairness, annual report, how it works).
+- `CENSUS`: census figures imported (fairness, annual report, how it works);
+- `PEOPLE`: what the record says of the people who decide (the ethics panel's page).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ REGISTER = "register"
 QUESTIONS = "questions"
 LEGAL = "legal"
 CENSUS = "census"
+PEOPLE = "people"
 
 ChangeListener = Callable[[tuple[str, ...]], None]
 changed: Hook[ChangeListener] = Hook("public_changes.changed")

@@ -91,7 +91,32 @@ def seed_users(password: str) -> dict[str, Any]:
             user.save()
         user.groups.add(*Group.objects.filter(name__in=[r.value for r in spec.roles]))
         users[spec.username] = user
+    seed_public_details(users)
     return users
+
+
+def seed_public_details(users: dict[str, Any]) -> None:
+    """What the public record may say of the demo's deciders: ranks, and the panel members
+    who agreed to be listed with their (made-up) declared interests."""
+    from deployments.models import StaffProfile
+
+    details: dict[str, dict[str, Any]] = {
+        "authoriser": {"rank": "Superintendent"},
+        "chair": {
+            "listed_publicly": True,
+            "declared_interests": "DEMO: trustee of a charity that runs youth clubs in "
+            "Lambeth (unpaid).",
+        },
+        "panel1": {"listed_publicly": True, "declared_interests": "None."},
+        "panel2": {
+            "listed_publicly": True,
+            "declared_interests": "DEMO: lecturer in computer science at a London university; "
+            "no funding from suppliers of facial recognition.",
+        },
+    }
+    for username, fields in details.items():
+        if username in users:
+            StaffProfile.objects.update_or_create(user=users[username], defaults=fields)
 
 
 INSTRUMENTS = (

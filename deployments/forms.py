@@ -15,7 +15,7 @@ from core.roles import Role
 from legal.models import UseCase, WatchlistCategory
 
 from .hooks import approval_requirements_for
-from .models import Deployment, EngagementMeeting, Outcome, Review, Site
+from .models import Deployment, EngagementMeeting, Outcome, Review, Site, StaffProfile
 from .policy import REQUIRED_FIELDS
 from .services import EDITABLE_FIELDS, ENGAGEMENT_FIELDS, OUTCOME_FIELDS
 
@@ -295,3 +295,22 @@ class EngagementForm(forms.ModelForm):
 
     def changes(self) -> dict[str, Any]:
         return {name: self.cleaned_data[name] for name in ENGAGEMENT_FIELDS}
+
+
+class StaffProfileForm(forms.ModelForm):
+    """A member of staff's public details (deployments.services.staff_profile_update)."""
+
+    class Meta:
+        model = StaffProfile
+        fields = ["rank", "listed_publicly", "declared_interests"]
+        labels = {
+            "listed_publicly": "List me on the public page of the ethics panel",
+            "declared_interests": "Your declared interests",
+        }
+        widgets = {"declared_interests": forms.Textarea(attrs={"rows": 4})}
+
+    def __init__(self, *args: Any, is_panel: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not is_panel:
+            del self.fields["listed_publicly"]
+            del self.fields["declared_interests"]

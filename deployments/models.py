@@ -494,6 +494,35 @@ class ReviewAssignment(models.Model):
         return self.conflict_declared_at is None
 
 
+class StaffProfile(models.Model):
+    """What the public record may say about a member of staff who decides.
+
+    The notice names an authorising officer by rank and role only, unless the force publishes
+    names (`OVERSIGHT_PUBLISH_DECIDER_NAMES`); the ethics panel's public page lists only the
+    members who agreed to be listed, with the interests they declared.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_profile"
+    )
+    rank = models.CharField(
+        max_length=60, blank=True, help_text='Your police rank, if any: "Superintendent".'
+    )
+    listed_publicly = models.BooleanField(
+        default=False,
+        help_text="Panel members only: list my name and declared interests on the public "
+        "page of the ethics panel.",
+    )
+    declared_interests = models.TextField(
+        blank=True,
+        help_text="Panel members only: your interests, paid and unpaid, that a member of the "
+        'public might think bear on your decisions. Write "None" if you have none.',
+    )
+
+    def __str__(self) -> str:
+        return f"Profile of {self.user}"
+
+
 class Authorisation(models.Model):
     """An authorising officer's statement that the deployment is necessary and proportionate."""
 

@@ -19,6 +19,7 @@ from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
 from audit.services import audit_record
+from core import public_changes
 from core.errors import NotPermitted, PreconditionsFailed, TransitionNotAllowed
 from core.roles import Role, has_role
 from core.types import User
@@ -35,6 +36,7 @@ from .models import (
     ReferenceSequence,
     Review,
     ReviewAssignment,
+    StaffProfile,
     State,
     Suspension,
     UrgentOutcome,
@@ -994,3 +996,46 @@ def deployment_publish_report(*, deployment: Deployment, by: User) -> Deployment
     audit_record(actor=by, action="deployment.report_published", obj=deployment)
     _changed(deployment, "report_published")
     return deployment
+
+
+# --- what the public record may say of the people who decide ----------------------------------
+PROFILE_FIELDS = ("rank", "listed_publicly", "declared_interests")
+
+
+@transaction.atomic
+def staff_profile_update(*, person: User, data: dict[str, Any]) -> StaffProfile:
+    """A member of staff's own rank, and for panel members their public listing and declared
+    interests. Only the person changes their own; each change is audited."""
+    if not (has_role(person, Role.PANEL_MEMBER) or has_role(person, Role.PANEL_CHAIR)):
+        data = {**data, "listed_publicly": False, "declared_interests": ""}
+    if data.get("listed_publicly") and not str(data.get("declared_interests", "")).strip():
+        raise PreconditionsFailed(
+            {
+                "declared_interests": [
+                    'To be listed, declare your interests, or write "None" if you have none.'
+                ]
+            }
+        )
+    profile, _ = StaffProfile.objects.select_for_update().get_or_create(user=person)
+    before = {name: getattr(profile, name) for name in PROFILE_FIELDS}
+    for name in PROFILE_FIELDS:
+        value = data.get(name, before[name])
+        setattr(profile, name, value.strip() if isinstance(value, str) else value)
+    profile.save()
+    after = {name: getattr(profile, name) for name in PROFILE_FIELDS}
+    if after != before:
+        # The ethics panel's page, and the notices that name this person as their
+        # authorising officer, change with this transaction.
+        authorised = Authorisation.objects.filter(officer=person).values_list(
+            "deployment__reference", flat=True
+        )
+        public_changes.announce(
+            public_changes.PEOPLE, *(public_changes.notice_scope(r) for r in set(authorised))
+        )
+        audit_record(
+            actor=person,
+            action="staff_profile.changed",
+            obj=profile,
+            details={"changed": sorted(k for k in PROFILE_FIELDS if after[k] != before[k])},
+        )
+    return profile

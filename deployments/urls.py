@@ -6,6 +6,7 @@ from . import views
 
 staff_urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("profile/", views.staff_profile, name="profile"),
     path("deployments/", views.deployment_list, name="deployment_list"),
     path("deployments/new/", views.deployment_create, name="deployment_create"),
     path("deployments/<str:reference>/", views.deployment_detail, name="deployment_detail"),

@@ -24,9 +24,10 @@ from .actions import ACTIONS, Action, available_actions
 from .forms import (
     DeploymentForm,
     EngagementForm,
+    StaffProfileForm,
 )
 from .hooks import panels_for
-from .models import Deployment, EngagementMeeting, Outcome, State
+from .models import Deployment, EngagementMeeting, Outcome, StaffProfile, State
 from .policy import may_see_private_notes, may_see_restricted, submission_problems
 from .selectors import (
     dashboard_for,
@@ -266,3 +267,31 @@ def _action_context(
         # ... and how the force engaged with Londoners before it.
         context["engagement"] = deployment.engagement_meetings.all()
     return context
+
+
+@login_required
+def staff_profile(request: StaffRequest) -> HttpResponse:
+    """Your own public details: your rank, and for panel members the public listing."""
+    is_panel = has_role(request.user, Role.PANEL_MEMBER) or has_role(request.user, Role.PANEL_CHAIR)
+    profile = StaffProfile.objects.filter(user=request.user).first() or StaffProfile(
+        user=request.user
+    )
+    form = StaffProfileForm(request.POST or None, instance=profile, is_panel=is_panel)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.staff_profile_update(person=request.user, data=form.cleaned_data)
+        except PreconditionsFailed as error:
+            attach_problems(form, error)
+        else:
+            messages.success(request, "Your public details are saved.")
+            return redirect("staff:profile")
+    return render(
+        request,
+        "staff/profile.html",
+        {
+            "form": form,
+            "is_panel": is_panel,
+            "publish_names": settings.OVERSIGHT_PUBLISH_DECIDER_NAMES,
+        },
+        status=400 if form.errors else 200,
+    )

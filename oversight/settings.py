@@ -391,6 +391,10 @@ OVERSIGHT_FORCE_ACCESSIBILITY_EMAIL = (
     or OVERSIGHT_FORCE_EXAMPLES["OVERSIGHT_FORCE_ACCESSIBILITY_EMAIL"]
 )
 
+# Whether the public record names the people who decide (the authorising officer, beside
+# rank and role); off, it gives rank and role only. Panel members are listed only if they agree.
+OVERSIGHT_PUBLISH_DECIDER_NAMES = env_bool("OVERSIGHT_PUBLISH_DECIDER_NAMES", False)
+
 # --- Policy. The force's limits, enforced by the register and the gate. ---------------------
 # Longest deployment the policy allows, in hours.
 OVERSIGHT_MAX_DEPLOYMENT_HOURS = env_int("OVERSIGHT_MAX_DEPLOYMENT_HOURS", 12)

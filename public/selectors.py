@@ -222,7 +222,13 @@ def public_notice(reference: str) -> Notice | None:
         authorisation=_first_as_dict(
             Authorisation.objects.filter(deployment=trial, revision=trial.revision)
             .order_by("-authorised_at")
-            .values("statement", "authorised_at")
+            .values(
+                "statement",
+                "authorised_at",
+                "officer__first_name",
+                "officer__last_name",
+                "officer__staff_profile__rank",
+            )
         ),
         approvals=[r for r in reviews if r["decision"] in Review.APPROVING],
         dissent=[r for r in reviews if r["decision"] not in Review.APPROVING],
@@ -480,6 +486,14 @@ def notice_context(notice: Notice) -> dict[str, Any]:
         "max_threshold": settings.OVERSIGHT_MAX_MATCH_THRESHOLD,
         "urgent_decision_hours": settings.OVERSIGHT_URGENT_DECISION_HOURS,
         "where": _where(notice.trial),
+        "authorised_by": decider_words(
+            notice.authorisation.get("officer__first_name", ""),
+            notice.authorisation.get("officer__last_name", ""),
+            notice.authorisation.get("officer__staff_profile__rank"),
+            "authorising officer",
+        )
+        if notice.authorisation
+        else "",
         "rights": {
             "crop_days": settings.OVERSIGHT_ALERT_CROP_RETENTION_DAYS,
             "watchlist_hours": settings.OVERSIGHT_WATCHLIST_RETENTION_HOURS,
@@ -515,3 +529,54 @@ def fairness_figures(report: AnnualReport) -> dict[str, Any]:
     from fairness.exposure import portfolio_exposure
 
     return portfolio_exposure(year=report.year)
+
+
+# --- who decided -------------------------------------------------------------------------------
+def decider_words(first_name: str, last_name: str, rank: str | None, role: str) -> str:
+    """How the public record names a person who decided: rank and role, and the name only
+    where the force publishes names (`OVERSIGHT_PUBLISH_DECIDER_NAMES`)."""
+    words = f"{rank}, {role}" if rank else role[0].upper() + role[1:]
+    name = f"{first_name} {last_name}".strip()
+    if settings.OVERSIGHT_PUBLISH_DECIDER_NAMES and name:
+        return f"{name}, {words[0].lower() + words[1:] if not rank else words}"
+    return words
+
+
+@dataclass
+class PanelListing:
+    members: list[dict[str, str]]
+    unlisted: int
+
+
+def panel_listing() -> PanelListing:
+    """The ethics panel's members who agreed to be listed, with their declared interests, and
+    how many did not. Two queries."""
+    from django.contrib.auth import get_user_model
+
+    from core.roles import Role
+
+    people = (
+        get_user_model()
+        .objects.filter(
+            is_active=True, groups__name__in=[Role.PANEL_MEMBER.value, Role.PANEL_CHAIR.value]
+        )
+        .distinct()
+        .select_related("staff_profile")
+        .prefetch_related("groups")
+        .order_by("last_name", "first_name", "pk")
+    )
+    members, unlisted = [], 0
+    for person in people:
+        profile = getattr(person, "staff_profile", None)
+        if profile is None or not profile.listed_publicly:
+            unlisted += 1
+            continue
+        is_chair = any(g.name == Role.PANEL_CHAIR.value for g in person.groups.all())
+        members.append(
+            {
+                "name": person.get_full_name() or "A member who gave no name",
+                "role": "Chair of the ethics panel" if is_chair else "Member of the ethics panel",
+                "interests": profile.declared_interests,
+            }
+        )
+    return PanelListing(members=members, unlisted=unlisted)

@@ -42,6 +42,7 @@ public_urlpatterns = [
     path(
         "reports/<report_year:year>/report.pdf", views.annual_report_pdf, name="annual_report_pdf"
     ),
+    path("ethics-panel/", views.ethics_panel, name="ethics_panel"),
     path("privacy/", views.privacy, name="privacy"),
     path("accessibility/", views.accessibility, name="accessibility"),
     path("algorithmic-transparency/", views.transparency_record, name="transparency"),

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from core.client import client_address
 from core.errors import PreconditionsFailed
-from core.public_changes import CENSUS, LEGAL, QUESTIONS, REGISTER, notice_scope
+from core.public_changes import CENSUS, LEGAL, PEOPLE, QUESTIONS, REGISTER, notice_scope
 
 from . import opendata, services, transparency
 from .cache import cached_page
@@ -36,6 +36,7 @@ from .selectors import (
     filter_choices,
     home_sections,
     notice_context,
+    panel_listing,
     public_notice,
     report_years,
     trial_page,
@@ -326,3 +327,10 @@ def how_it_works_pdf(request: HttpRequest) -> HttpResponseBase:
     if pdf is None:  # pragma: no cover - the explanation is always public
         raise Http404("The explanation could not be rendered.")
     return _pdf_response(pdf, "how-the-force-decides.pdf")
+
+
+@require_GET
+@cached_page((PEOPLE,))
+def ethics_panel(request: HttpRequest) -> HttpResponse:
+    """The panel's members who agreed to be listed, with their declared interests."""
+    return render(request, "public/ethics_panel.html", {"listing": panel_listing()})

@@ -109,6 +109,7 @@ MATRIX = {
     "public:legal_version": everyone(GET_ONLY),
     "public:fairness": everyone(200),
     "public:trial_record_table": everyone(GET_ONLY),
+    "public:ethics_panel": everyone(GET_ONLY),
     "public:privacy": everyone(GET_ONLY),
     "public:accessibility": everyone(GET_ONLY),
     "public:transparency": everyone(GET_ONLY),
@@ -133,6 +134,8 @@ MATRIX = {
     # The engagement record: the planner adds and removes meetings before sign-off.
     "staff:engagement_add": staff(404, need_to_know=403, planner=(200, 400)),
     "staff:engagement_remove": staff(404, need_to_know=403, planner=404, at={"meeting_id": "999"}),
+    # Each person's own public details (rank; a panel member's listing and interests).
+    "staff:profile": staff((200, 400)),
     "staff:second_factor_verify": staff(302),
     "staff:second_factor_enrol": staff((200, 400)),
     "staff:account": staff(200),
