@@ -102,26 +102,33 @@ def _purge_orphan_images(at: datetime, report: PurgeReport) -> None:
         logger.info("Retention deleted %s watchlist image(s) that no entry named.", report.orphans)
 
 
+def watchlist_biometrics_delete(watchlist: Watchlist, at: datetime) -> tuple[int, int]:
+    """Delete a locked watchlist's images (files) and encodings, inside the caller's
+    transaction, and mark it purged; (images, encodings) deleted. The caller audits."""
+    images = encodings = 0
+    entries = WatchlistEntry.objects.select_for_update().filter(watchlist=watchlist)
+    for entry in entries.filter(~Q(image="") | Q(encoding__isnull=False)):
+        if entry.image:
+            _delete_file(entry.image)
+            images += 1
+        if entry.encoding is not None:
+            encodings += 1
+        entry.image = ""
+        entry.encoding = None
+        entry.face_box = None
+        entry.purged_at = at
+        entry.save(update_fields=["image", "encoding", "face_box", "purged_at"])
+    watchlist.purged_at = at
+    watchlist.save(update_fields=["purged_at"])
+    return images, encodings
+
+
 def _purge_watchlist(pk: int, at: datetime, report: PurgeReport) -> None:
     with transaction.atomic():
         watchlist = Watchlist.objects.select_for_update().select_related("deployment").get(pk=pk)
         if watchlist.purged_at is not None:
             return
-        images = encodings = 0
-        entries = WatchlistEntry.objects.select_for_update().filter(watchlist=watchlist)
-        for entry in entries.filter(~Q(image="") | Q(encoding__isnull=False)):
-            if entry.image:
-                _delete_file(entry.image)
-                images += 1
-            if entry.encoding is not None:
-                encodings += 1
-            entry.image = ""
-            entry.encoding = None
-            entry.face_box = None
-            entry.purged_at = at
-            entry.save(update_fields=["image", "encoding", "face_box", "purged_at"])
-        watchlist.purged_at = at
-        watchlist.save(update_fields=["purged_at"])
+        images, encodings = watchlist_biometrics_delete(watchlist, at)
         audit_record(
             actor="retention",
             action="watchlist.purged",

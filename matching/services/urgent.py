@@ -10,14 +10,14 @@ with the deployment row locked, so a batch of frames cannot save an alert after 
 from __future__ import annotations
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from audit.services import audit_record
 from deployments.models import Deployment
-from matching.models import Alert, Run, Watchlist, WatchlistEntry
+from matching.models import Alert, Run, Watchlist
 
 from ._common import _delete_file
+from .retention import watchlist_biometrics_delete
 from .runs import _forget_matchers, run_stop
 
 
@@ -48,20 +48,7 @@ def urgent_use_discard(*, deployment: Deployment) -> dict[str, int]:
     images = encodings = 0
     watchlist = Watchlist.objects.select_for_update().filter(deployment=deployment).first()
     if watchlist is not None:
-        entries = WatchlistEntry.objects.select_for_update().filter(watchlist=watchlist)
-        for entry in entries.filter(~Q(image="") | Q(encoding__isnull=False)):
-            if entry.image:
-                _delete_file(entry.image)
-                images += 1
-            if entry.encoding is not None:
-                encodings += 1
-            entry.image = ""
-            entry.encoding = None
-            entry.face_box = None
-            entry.purged_at = now
-            entry.save(update_fields=["image", "encoding", "face_box", "purged_at"])
-        watchlist.purged_at = now
-        watchlist.save(update_fields=["purged_at"])
+        images, encodings = watchlist_biometrics_delete(watchlist, now)
     counts = {"alerts": len(alerts), "crops": crops, "encodings": encodings, "images": images}
     audit_record(actor="gate", action="urgent_use.data_deleted", obj=deployment, details=counts)
     # Matchers cached in this process hold the encodings in memory.
