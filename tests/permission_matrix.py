@@ -135,7 +135,7 @@ MATRIX = {
     "staff:engagement_add": staff(404, need_to_know=403, planner=(200, 400)),
     "staff:engagement_remove": staff(404, need_to_know=403, planner=404, at={"meeting_id": "999"}),
     # Each person's own public details (rank; a panel member's listing and interests).
-    "staff:profile": staff((200, 400)),
+    "staff:profile": staff(200),
     "staff:second_factor_verify": staff(302),
     "staff:second_factor_enrol": staff((200, 400)),
     "staff:account": staff(200),
