@@ -146,6 +146,7 @@ def test_every_action_is_saved_at_once_with_redis_stopped_and_its_work_done_when
             "public.tasks.refresh_report_pdfs",
             "matching.tasks.enrol_entry",
             "public.tasks.send_notice_messages",  # the results, to the trial's subscribers
+            "public.tasks.refresh_public_files",  # the stored open data and annual report
         }
         assert all(m.dispatched_at is None for m in waiting)
         assert any("connect" in m.last_error.lower() for m in waiting)
