@@ -216,6 +216,8 @@ class Deployment(models.Model):
     pinned_documents = models.ManyToManyField(DocumentVersion, blank=True, related_name="pinned_by")
     # Frozen at sign-off by the engine (SHA-256 over the watchlist's entries and encodings).
     watchlist_fingerprint = models.CharField(max_length=64, blank=True)
+    # Frozen at sign-off by the engine (SHA-256 over the cameras, their places and streams).
+    cameras_fingerprint = models.CharField(max_length=64, blank=True)
     # How many people the watchlist held when the chair signed off: published beside the cap.
     watchlist_size_at_sign_off = models.PositiveIntegerField(null=True, blank=True)
     approved_threshold = models.DecimalField(max_digits=4, decimal_places=3, null=True, blank=True)
@@ -652,6 +654,9 @@ class Outcome(AlertRates, models.Model):
     no_action = models.PositiveIntegerField(default=0)
     complaints = models.PositiveIntegerField(default=0)
     summary = models.TextField(blank=True, help_text="A public summary of what happened.")
+    # Faces seen in each clock hour, as [[ISO hour, count], ...], when the engine counted them;
+    # they add up to faces_seen (the engine fills both at once), else the list is empty.
+    faces_hourly = models.JSONField(default=list, blank=True)
     # Set when the engine filled the counts from its own runs: from then on nobody types them.
     engine_counted_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)

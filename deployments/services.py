@@ -63,7 +63,7 @@ EDITABLE_FIELDS = (
     "expected_faces",
 )
 # Fields the apps built on the register may fill at sign-off, through `hooks.sign_off_pins`.
-PINNED_AT_SIGN_OFF = ("watchlist_fingerprint", "watchlist_size_at_sign_off")
+PINNED_AT_SIGN_OFF = ("watchlist_fingerprint", "watchlist_size_at_sign_off", "cameras_fingerprint")
 WITHDRAWABLE = (State.DRAFT, State.SUBMITTED, State.RETURNED, State.AUTHORISED)
 SUSPENDABLE = (State.SUBMITTED, State.RETURNED, State.AUTHORISED, State.APPROVED)
 
@@ -638,6 +638,7 @@ def deployment_sign_off(
             "approvals": approvals_on_current_revision(deployment, excluding=by),
             "pinned": {k: [v.number, v.sha256] for k, v in sorted(current.items())},
             "watchlist_fingerprint": deployment.watchlist_fingerprint,
+            "cameras_fingerprint": deployment.cameras_fingerprint,
             "urgent_use_signed_off": urgent,
         },
     )
@@ -713,6 +714,7 @@ def deployment_declare_urgent(
             "urgent_ends_at": deployment.urgent_ends_at.isoformat(),
             "decision_due_at": deployment.urgent_decision_due_at.isoformat(),
             "watchlist_fingerprint": deployment.watchlist_fingerprint,
+            "cameras_fingerprint": deployment.cameras_fingerprint,
         },
     )
     _changed(deployment, "urgent_declared")

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from django.conf import settings
 from django.utils import timezone
@@ -26,7 +26,10 @@ from core.errors import DomainError
 from deployments.models import Deployment, State, UrgentOutcome
 from legal.models import DocumentVersion
 
-from .selectors import watchlist_fingerprint
+from .selectors import cameras_fingerprint, watchlist_fingerprint
+
+if TYPE_CHECKING:
+    from .models import Camera
 
 
 class GateClosed(DomainError):
@@ -47,6 +50,7 @@ NOTICE_TOO_RECENT = "notice_too_recent"
 DOCUMENT_NOT_CURRENT = "document_not_current"
 WATCHLIST_CHANGED = "watchlist_changed"
 THRESHOLD_LOOSENED = "threshold_loosened"
+CAMERA_NOT_APPROVED = "camera_not_approved"
 URGENT_REFUSED = "urgent_refused"
 URGENT_DECISION_OVERDUE = "urgent_decision_overdue"
 URGENT_OUTSIDE_WINDOW = "urgent_outside_window"
@@ -76,6 +80,8 @@ REASONS: dict[str, str] = {
     "replaced by a newer version.",
     WATCHLIST_CHANGED: "The watchlist has changed since the panel approved it: someone was added, "
     "removed or changed.",
+    CAMERA_NOT_APPROVED: "The camera is not one the panel approved, or the deployment's cameras "
+    "have changed since: one was added, removed, moved or pointed at another stream.",
     THRESHOLD_LOOSENED: "The match threshold is looser than the one the panel approved, or looser "
     "than the policy's limit of {max_match_threshold}.",
 }
@@ -103,15 +109,18 @@ def _refuse(code: str, message: str) -> NoReturn:
     raise _Refusal(code, message)
 
 
-def gate_check(*, deployment: Deployment, at: datetime, actor: Any = "gate") -> Permit:
+def gate_check(
+    *, deployment: Deployment, at: datetime, actor: Any = "gate", camera: Camera | None = None
+) -> Permit:
     """Return a permit to match faces for `deployment` at `at`, or raise `GateClosed`.
 
     Reads the deployment afresh, so a suspension committed a moment ago is seen. A refusal is
-    written to the audit trail with `actor` (the operator starting a run, or "gate").
+    written to the audit trail with `actor` (the operator starting a run, or "gate"). With a
+    `camera`, the permit is for that camera's frames only, and only if the panel approved it.
     """
     deployment = Deployment.objects.get(pk=deployment.pk)
     try:
-        return _decide(deployment, at)
+        return _decide(deployment, at, camera)
     except _Refusal as refusal:
         audit_record(
             actor=actor,
@@ -122,19 +131,21 @@ def gate_check(*, deployment: Deployment, at: datetime, actor: Any = "gate") -> 
         raise GateClosed(refusal.code, refusal.message) from None
 
 
-def gate_preview(*, deployment: Deployment, at: datetime) -> GateClosed | None:
+def gate_preview(
+    *, deployment: Deployment, at: datetime, camera: Camera | None = None
+) -> GateClosed | None:
     """What the gate would answer now, for the operator console; not audited, and no permit.
 
     Nothing may match faces on the strength of a preview: only `gate_check` gives a permit.
     """
     try:
-        _decide(Deployment.objects.get(pk=deployment.pk), at)
+        _decide(Deployment.objects.get(pk=deployment.pk), at, camera)
     except _Refusal as refusal:
         return GateClosed(refusal.code, refusal.message)
     return None
 
 
-def _decide(deployment: Deployment, at: datetime) -> Permit:
+def _decide(deployment: Deployment, at: datetime, camera: Camera | None = None) -> Permit:
     ref = deployment.reference
     if deployment.state == State.SUSPENDED:
         _refuse(
@@ -229,6 +240,19 @@ def _decide(deployment: Deployment, at: datetime) -> Permit:
             f"The watchlist of {ref} has changed since the panel approved it (an entry was "
             "added, removed or purged). The engine runs only against the approved watchlist.",
         )
+    if camera is not None:
+        pinned = deployment.cameras_fingerprint
+        if (
+            camera.deployment_id != deployment.pk
+            or not pinned
+            or pinned != cameras_fingerprint(deployment=deployment)
+        ):
+            _refuse(
+                CAMERA_NOT_APPROVED,
+                f"“{camera.label}” is not a camera the panel approved for {ref}, or the "
+                "deployment's cameras have changed since sign-off. The engine reads only the "
+                "approved cameras.",
+            )
     threshold = deployment.match_threshold
     approved = deployment.approved_threshold
     ceiling = Decimal(str(settings.OVERSIGHT_MAX_MATCH_THRESHOLD))

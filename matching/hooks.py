@@ -21,6 +21,13 @@ def pin_watchlist(deployment: Deployment, by: User) -> dict[str, Any]:
     return watchlist_pin_at_sign_off(deployment=deployment, by=by)
 
 
+@hooks.sign_off_pins.register
+def pin_cameras(deployment: Deployment, by: User) -> dict[str, Any]:
+    from .services.cameras import cameras_pin_at_sign_off
+
+    return cameras_pin_at_sign_off(deployment=deployment)
+
+
 @hooks.after_change.register
 def fill_outcome(deployment: Deployment, action: str) -> None:
     """A deployment that has just completed takes the engine's counts as its outcome."""

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 from django.conf import settings
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
 
@@ -133,6 +134,79 @@ class WatchlistEntry(models.Model):
         return np.frombuffer(bytes(self.encoding), dtype="<f8").copy()
 
 
+def camera_stream_validator(value: str) -> None:
+    """A stream the ingest worker may open: RTSP or HTTP(S), or a file under the allowed root.
+
+    Files are for tests and the demo: a planner must not be able to make the server read any
+    file it can see, so a path is accepted only under `OVERSIGHT_CAMERA_FILE_ROOT` (unset in
+    production, where every camera is a network stream).
+    """
+    from pathlib import Path
+    from urllib.parse import urlsplit
+
+    from django.core.exceptions import ValidationError
+
+    parts = urlsplit(value)
+    if parts.scheme in ("rtsp", "rtsps", "http", "https"):
+        if not parts.hostname:
+            raise ValidationError("Give the camera's host, for example rtsp://10.0.0.5/stream1.")
+        return
+    root = settings.OVERSIGHT_CAMERA_FILE_ROOT
+    if parts.scheme == "file" and root:
+        path = Path(parts.path).resolve()
+        if path.is_relative_to(Path(root).resolve()) and path.is_file():
+            return
+        raise ValidationError(f"A video file must exist under {root}.")
+    raise ValidationError(
+        "Give the stream's address starting rtsp://, rtsps://, http:// or https:// "
+        "(for example rtsp://10.0.0.5/stream1)."
+    )
+
+
+class Camera(models.Model):
+    """One camera of a deployment: set by the planner, pinned at the chair's sign-off.
+
+    The label and position are public (the notice says where cameras stand); the stream address
+    is restricted, since it may carry a password and says how to reach the camera.
+    """
+
+    class Kind(models.TextChoices):
+        STREAM = "stream", "Stream: the register reads the camera's stream"
+        BOX = "box", "Ingest box: a box beside the camera sends frames to the register"
+
+    deployment = models.ForeignKey(Deployment, on_delete=models.PROTECT, related_name="cameras")
+    label = models.CharField(
+        max_length=60, help_text="A short public name, for example “Camera 2, north exit”."
+    )
+    position = models.TextField(
+        help_text="Where it stands and what it looks at, in words for the public notice."
+    )
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.STREAM)
+    stream_url = models.CharField(
+        max_length=500, blank=True, validators=[camera_stream_validator]
+    )
+    frames_per_second = models.DecimalField(
+        max_digits=3,
+        decimal_places=1,
+        default=Decimal("2"),
+        validators=[MinValueValidator(Decimal("0.5")), MaxValueValidator(Decimal("10"))],
+        help_text="How many frames a second are matched (0.5 to 10).",
+    )
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["deployment", "label", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["deployment", "label"], name="one_camera_per_label")
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+
 class Run(models.Model):
     """One operator's session on one camera or source, and what it counted."""
 
@@ -150,6 +224,12 @@ class Run(models.Model):
     stop_reason = models.TextField(blank=True)
     frames = models.PositiveIntegerField(default=0)
     faces_seen = models.PositiveIntegerField(default=0)
+    # The approved camera this run reads (none for files given to `manage.py watch`).
+    camera = models.ForeignKey(
+        Camera, null=True, blank=True, on_delete=models.PROTECT, related_name="runs"
+    )
+    # Set by the ingest worker as it reads a camera's stream; the console shows a stale one.
+    ingest_seen_at = models.DateTimeField(null=True, blank=True)
     # SHA-256 of the run's API bearer token: the token itself is shown once and never stored.
     token_hash = models.CharField(max_length=64, blank=True, db_index=True)
     token_expires_at = models.DateTimeField(null=True, blank=True)
@@ -163,6 +243,35 @@ class Run(models.Model):
     @property
     def is_running(self) -> bool:
         return self.stopped_at is None
+
+
+class Batch(models.Model):
+    """A batch of frames a matching worker has finished: its effects are written once.
+
+    The queue may deliver a batch twice (a worker dies after writing but before acknowledging
+    it); the unique (run, seq) makes the second delivery change nothing, so no alert is raised
+    twice and no face is counted twice. It holds numbers only.
+    """
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="batches")
+    seq = models.PositiveIntegerField()
+    done_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["run", "seq"], name="one_batch_per_seq")]
+
+
+class HourlyCount(models.Model):
+    """Frames and faces a run counted in one clock hour: aggregates, nothing of anyone."""
+
+    run = models.ForeignKey(Run, on_delete=models.PROTECT, related_name="hourly_counts")
+    hour = models.DateTimeField()
+    frames = models.PositiveIntegerField(default=0)
+    faces_seen = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["hour", "run"]
+        constraints = [models.UniqueConstraint(fields=["run", "hour"], name="one_count_per_hour")]
 
 
 class Alert(models.Model):
@@ -185,6 +294,10 @@ class Alert(models.Model):
     entry = models.ForeignKey(WatchlistEntry, on_delete=models.PROTECT, related_name="alerts")
     distance = models.FloatField(help_text="Euclidean distance between the encodings.")
     seen_at = models.DateTimeField()
+    # Which batch of the run and which face in it: one alert per face per frame, however often
+    # the queue delivers the batch. Empty for alerts from before batches were numbered.
+    batch_seq = models.PositiveIntegerField(null=True, blank=True)
+    face_index = models.PositiveSmallIntegerField(null=True, blank=True)
     crop = models.FileField(
         storage=storages_private, upload_to=alert_crop_path, blank=True, max_length=200
     )
@@ -204,6 +317,11 @@ class Alert(models.Model):
 
     class Meta:
         ordering = ["-seen_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["run", "batch_seq", "face_index"], name="one_alert_per_face_per_batch"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"Alert {self.pk}"

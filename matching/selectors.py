@@ -45,6 +45,27 @@ def watchlist_fingerprint(*, deployment: Deployment) -> str:
     return digest.hexdigest()
 
 
+def cameras_fingerprint(*, deployment: Deployment) -> str:
+    """SHA-256 over the deployment's cameras: label, position, kind, stream and frame rate.
+
+    Pinned at sign-off beside the watchlist's; the gate compares it before every batch, so a
+    camera added, moved or pointed at another stream after sign-off is refused.
+    """
+    from .models import Camera
+
+    digest = hashlib.sha256(b"oversight-cameras-v1")
+    rows = (
+        Camera.objects.filter(deployment=deployment)
+        .order_by("pk")
+        .values_list("pk", "label", "position", "kind", "stream_url", "frames_per_second")
+    )
+    for row in rows:
+        for value in row:
+            part = str(value).encode()
+            digest.update(len(part).to_bytes(4, "big") + part)
+    return digest.hexdigest()
+
+
 # --- who may do what ---------------------------------------------------------------------------
 def may_see_watchlist_images(deployment: Deployment, user: User) -> bool:
     """The planner who built the watchlist and the operators who adjudicate against it."""

@@ -18,6 +18,7 @@ from ._common import (
     check_manage_watchlist,
     check_operate,
 )
+from .cameras import camera_add, camera_remove, cameras_pin_at_sign_off
 from .alerts import ADJUDICATION_FIELDS, alert_adjudicate
 from .outcome import outcome_fill_from_runs
 from .retention import PurgeReport, retention_purge
@@ -52,6 +53,9 @@ __all__ = [
     "TokenExpired",
     "TokenInvalid",
     "alert_adjudicate",
+    "camera_add",
+    "camera_remove",
+    "cameras_pin_at_sign_off",
     "check_manage_watchlist",
     "check_operate",
     "frame_discard",
