@@ -26,11 +26,11 @@ from django.db.models import F
 from django.utils import timezone
 
 from audit.services import audit_record
-from core.errors import PreconditionsFailed
+from core.errors import PreconditionsFailed, TransitionNotAllowed
 from deployments.models import Deployment
 from matching import engine
 from matching.gate import URGENT_REFUSED, WATCHLIST_CHANGED, GateClosed, Permit, gate_check
-from matching.models import Alert, Run, WatchlistEntry
+from matching.models import Alert, Camera, Run, WatchlistEntry
 from matching.selectors import (
     watchlist_fingerprint,
 )
@@ -65,19 +65,34 @@ class RunStart:
 
 
 def run_start(
-    *, deployment: Deployment, operator: User, source_label: str, at: datetime | None = None
+    *,
+    deployment: Deployment,
+    operator: User,
+    source_label: str = "",
+    camera: Camera | None = None,
+    at: datetime | None = None,
 ) -> RunStart:
-    """Start a run for one source, if the gate lets the deployment run now."""
+    """Start a run for one camera (or, from `manage.py watch`, one source of files), if the gate
+    lets the deployment run now."""
     at = at or timezone.now()
     check_operate(deployment, operator)
-    label = (source_label or "").strip()
+    if camera is not None:
+        if camera.deployment_id != deployment.pk:
+            raise PreconditionsFailed({"camera": ["Choose one of this deployment's cameras."]})
+        label = camera.label
+    else:
+        label = (source_label or "").strip()
     if not label:
         raise PreconditionsFailed({"source_label": ["Name the camera or source."]})
-    gate_check(deployment=deployment, at=at, actor=operator)
+    gate_check(deployment=deployment, at=at, actor=operator, camera=camera)
     token = secrets.token_urlsafe(32)
     with transaction.atomic():
         deployment = Deployment.objects.select_for_update().get(pk=deployment.pk)
         assert deployment.ends_at is not None  # the gate refuses a deployment without a window
+        if camera is not None and Run.objects.filter(camera=camera, stopped_at=None).exists():
+            raise TransitionNotAllowed(
+                f"{camera} is already running. Stop its run before starting another."
+            )
         expires = min(at + timedelta(hours=settings.OVERSIGHT_RUN_TOKEN_HOURS), deployment.ends_at)
         if deployment.is_urgent_pending and deployment.urgent_run_until is not None:
             expires = min(expires, deployment.urgent_run_until)
@@ -85,6 +100,7 @@ def run_start(
             deployment=deployment,
             operator=operator,
             source_label=label[:120],
+            camera=camera,
             threshold=deployment.match_threshold or Decimal("0"),
             started_at=at,
             token_hash=_hash_token(token),
