@@ -71,11 +71,21 @@ class RemoveEntryForm(forms.Form):
 
 
 class RunStartForm(forms.Form):
-    source_label = forms.CharField(
-        label="Camera or source",
-        max_length=120,
-        help_text="For example “Camera 2, north exit”. It names the run in the audit trail.",
-    )
+    """Start one of the deployment's approved cameras: each camera's Start button sends its id.
+
+    Runs from the console are always a camera's; runs over files stay with `manage.py watch`.
+    """
+
+    camera = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if not cleaned.get("camera"):
+            # A hidden field's error would not reach the error summary: say it for the form.
+            raise forms.ValidationError(
+                "Choose the camera to start: press Start in that camera's row."
+            )
+        return cleaned
 
 
 class AdjudicationForm(forms.Form):

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from core import outbox
@@ -17,7 +18,7 @@ from core.roles import Role, has_role
 from core.types import User
 from deployments.models import Deployment, DeploymentUserObjectPermission, State
 
-from .models import Alert, Run, WatchlistEntry
+from .models import Alert, Camera, Run, WatchlistEntry
 
 _FINGERPRINT_VERSION = b"oversight-watchlist-v1\n"
 
@@ -151,8 +152,94 @@ def alerts_of(deployment: Deployment, *, pending: bool | None = None) -> QuerySe
         alerts = alerts.filter(verdict="")
     elif pending is False:
         alerts = alerts.exclude(verdict="")
-    # The console shows the oldest pending alert first: it has waited longest.
-    return alerts.order_by("seen_at", "pk") if pending else alerts.order_by("-seen_at", "-pk")
+    # Newest first, pending or not: the person of the newest alert may still be in front of the
+    # camera, and alerts pushed to an open console arrive at the top of its list.
+    return alerts.order_by("-seen_at", "-pk")
+
+
+@dataclass(frozen=True)
+class AlertsSince:
+    """What an open console needs each time it asks: which alerts wait, and the new ones."""
+
+    waiting: list[int]
+    new: list[Alert]
+
+    @property
+    def latest(self) -> int:
+        return max(self.waiting, default=0)
+
+
+def alerts_waiting_since(deployment: Deployment, *, after: int) -> AlertsSince:
+    """The ids of every alert waiting for adjudication, and the rows of those after `after`.
+
+    Asked every second by each open console, so it does no gate work and reads an index: one
+    query for the ids (a deployment has few alerts waiting: faces that match no one leave
+    none), a second only when one is new. Every waiting id is returned, not just the newest, so
+    the console also finds an alert whose id is lower than one it has shown: two matching
+    workers may commit their batches in the other order from the one their ids were drawn.
+    """
+    waiting = sorted(
+        Alert.objects.filter(run__deployment=deployment, verdict="").values_list("pk", flat=True)
+    )
+    fresh = [pk for pk in waiting if pk > after]
+    new = list(alerts_of(deployment, pending=True).filter(pk__in=fresh)) if fresh else []
+    return AlertsSince(waiting=waiting, new=new)
+
+
+# A running stream camera whose ingest worker has said nothing for this long is "not sending":
+# the worker beats at every frame it reads, and the slowest approved rate is one every 2 s.
+INGEST_SILENT_AFTER = timedelta(seconds=15)
+
+
+@dataclass(frozen=True)
+class CameraState:
+    """One approved camera in the console: its running run, or the one that ran last."""
+
+    camera: Camera
+    run: Run | None
+    is_silent: bool = False
+
+    @property
+    def is_running(self) -> bool:
+        return self.run is not None and self.run.is_running
+
+
+def console_cameras(deployment: Deployment, *, at: datetime) -> list[CameraState]:
+    """The deployment's cameras with each one's latest run, in two queries however many."""
+    latest = (
+        Run.objects.filter(camera=OuterRef("pk")).order_by("-started_at", "-pk").values("pk")[:1]
+    )
+    cameras = list(
+        Camera.objects.filter(deployment=deployment)
+        .annotate(latest_run=Subquery(latest))
+        .order_by("label", "pk")
+    )
+    runs = Run.objects.select_related("operator").in_bulk(
+        [c.latest_run for c in cameras if c.latest_run]  # type: ignore[attr-defined]
+    )
+    states = []
+    for camera in cameras:
+        run = runs.get(camera.latest_run)  # type: ignore[attr-defined]
+        if run is not None:
+            run.camera = camera  # the row is at hand: no query per camera
+        states.append(CameraState(camera=camera, run=run, is_silent=is_ingest_silent(run, at=at)))
+    return states
+
+
+def is_ingest_silent(run: Run | None, *, at: datetime) -> bool:
+    """A running stream camera's run whose ingest worker has not been heard from lately (or at
+    all, some time after the start): the operator should look at the camera or its stream."""
+    if run is None or not run.is_running or run.camera is None:
+        return False
+    if run.camera.kind != Camera.Kind.STREAM:
+        return False
+    heard = run.ingest_seen_at or run.started_at
+    return at - heard > INGEST_SILENT_AFTER
+
+
+def cameras_are_approved(deployment: Deployment, cameras: list[CameraState]) -> bool:
+    """Whether the chair's sign-off approved these cameras (it pins them, as the watchlist)."""
+    return bool(cameras and deployment.cameras_fingerprint and deployment.approved_at)
 
 
 def operated_deployments(user: User) -> QuerySet[Deployment]:

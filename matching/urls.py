@@ -19,6 +19,11 @@ staff_urlpatterns = [
     ),
     path("console/", views.console_index, name="console_index"),
     path("deployments/<str:reference>/console/", views.console, name="console"),
+    path(
+        "deployments/<str:reference>/console/alerts/",
+        views.console_alerts,
+        name="console_alerts",
+    ),
     path("deployments/<str:reference>/runs/start/", views.run_start, name="run_start"),
     path("runs/<int:pk>/stop/", views.run_stop, name="run_stop"),
     path("alerts/<int:pk>/", views.alert_detail, name="alert_detail"),

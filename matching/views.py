@@ -20,7 +20,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import DomainError, NotPermitted, PreconditionsFailed, TransitionNotAllowed
 from core.forms import attach_problems
@@ -31,11 +31,15 @@ from deployments.selectors import known_deployment_or_404
 from . import engine, services
 from .forms import AdjudicationForm, RemoveEntryForm, RunStartForm, WatchlistEntryForm
 from .gate import GateClosed, gate_preview
-from .models import Alert, Run, WatchlistEntry
+from .models import Alert, Camera, Run, WatchlistEntry
 from .selectors import (
+    INGEST_SILENT_AFTER,
     WATCHLIST_OPEN_STATES,
     alert_for,
     alerts_of,
+    alerts_waiting_since,
+    cameras_are_approved,
+    console_cameras,
     enrolments_waiting,
     may_see_watchlist_images,
     operated_deployments,
@@ -236,12 +240,23 @@ def _render_console(
     status: int = 200,
     extra: dict[str, Any] | None = None,
 ) -> HttpResponse:
+    now = timezone.now()
     pending = list(alerts_of(deployment, pending=True))
+    cameras = console_cameras(deployment, at=now)
     context = {
         "deployment": deployment,
-        "gate": gate_preview(deployment=deployment, at=timezone.now()),
+        "gate": gate_preview(deployment=deployment, at=now),
+        "cameras": cameras,
+        "cameras_approved": cameras_are_approved(deployment, cameras),
+        "silent_after": int(INGEST_SILENT_AFTER.total_seconds()),
         "runs": runs_of(deployment),
         "pending": [(alert, AdjudicationForm(prefix=f"a{alert.pk}")) for alert in pending],
+        # The newest alert the page knows of: the console asks for those after it.
+        "latest_alert": Alert.objects.filter(run__deployment=deployment)
+        .order_by("-pk")
+        .values_list("pk", flat=True)
+        .first()
+        or 0,
         "decided": alerts_of(deployment, pending=False)[:50],
         "start_form": start_form,
         "crop_days": settings.OVERSIGHT_ALERT_CROP_RETENTION_DAYS,
@@ -252,28 +267,65 @@ def _render_console(
 
 @login_required
 @never_cache
+@require_GET
+def console_alerts(request: StaffRequest, reference: str) -> HttpResponse:
+    """The alerts that arrived after `?after=<id>`, for the open console, which asks every second.
+
+    The same markup as the console's own list, and what the page needs to say how many wait.
+    """
+    deployment = _operated(request, reference)
+    try:
+        after = max(int(request.GET.get("after", "0")), 0)
+    except ValueError:
+        after = 0
+    since = alerts_waiting_since(deployment, after=after)
+    return render(
+        request,
+        "matching/console_alerts.html",
+        {
+            "deployment": deployment,
+            "since": since,
+            "pending": [(a, AdjudicationForm(prefix=f"a{a.pk}")) for a in since.new],
+        },
+    )
+
+
+@login_required
+@never_cache
 @require_POST
 def run_start(request: StaffRequest, reference: str) -> HttpResponse:
     deployment = _operated(request, reference)
     form = RunStartForm(request.POST)
     if not form.is_valid():
         return _render_console(request, deployment, form, status=400)
+    # Another deployment's camera is as unknown here as the deployment itself.
+    camera = get_object_or_404(Camera, pk=form.cleaned_data["camera"], deployment=deployment)
     try:
-        started = services.run_start(
-            deployment=deployment,
-            operator=request.user,
-            source_label=form.cleaned_data["source_label"],
-        )
+        started = services.run_start(deployment=deployment, operator=request.user, camera=camera)
     except GateClosed as closed:
-        form.add_error(None, f"The gate refused: {closed.message}")
+        form.add_error(None, f"The gate refused to start {camera}: {closed.message}")
         return _render_console(request, deployment, form, status=409)
-    # The token is shown on this response only: never in a URL, a message or the session.
+    except NotPermitted:
+        raise
+    except DomainError as refused:
+        form.add_error(None, refused.message)
+        return _render_console(request, deployment, form, status=409)
+    if camera.kind == Camera.Kind.STREAM:
+        messages.success(
+            request,
+            f"{camera} started: the register is reading its stream. If no frame arrives within "
+            f"{int(INGEST_SILENT_AFTER.total_seconds())} seconds, its row says “not sending”.",
+        )
+        return redirect("staff:console", deployment.reference)
+    # An ingest box sends the frames: the token is shown on this response only, never in a
+    # URL, a message or the session.
     return render(
         request,
         "matching/run_started.html",
         {
             "deployment": deployment,
             "run": started.run,
+            "camera": camera,
             "token": started.token,
             "api_url": request.build_absolute_uri(f"/api/v1/runs/{started.run.pk}/frames"),
         },
@@ -283,13 +335,16 @@ def run_start(request: StaffRequest, reference: str) -> HttpResponse:
 @login_required
 @require_POST
 def run_stop(request: StaffRequest, pk: int) -> HttpResponse:
-    run = get_object_or_404(Run.objects.select_related("deployment"), pk=pk)
+    run = get_object_or_404(Run.objects.select_related("deployment", "camera"), pk=pk)
     if not run.deployment.is_operator(request.user):
         raise Http404("No such run.")
     services.run_stop(
         run=run, by=request.user, code="stopped_by_operator", reason="Stopped by the operator."
     )
-    messages.success(request, f"Run {run.pk} stopped.")
+    if run.camera is not None:
+        messages.success(request, f"{run.camera} stopped (run {run.pk}).")
+    else:
+        messages.success(request, f"Run {run.pk} stopped.")
     return redirect("staff:console", run.deployment.reference)
 
 

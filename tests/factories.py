@@ -208,3 +208,25 @@ def datetime_boxes(name: str, moment: Any) -> dict[str, str]:
         f"{name}_{part}": str(getattr(local, part))
         for part in ("day", "month", "year", "hour", "minute")
     }
+
+
+def make_camera(
+    deployment: Deployment,
+    planner: Any,
+    *,
+    label: str = "Camera 1, north exit",
+    kind: str = "stream",
+    stream_url: str = "rtsp://10.0.0.5/stream1",
+    position: str = "On the lamp post at the north exit, looking at people leaving the station.",
+) -> Any:
+    """A camera added by the planner through the service, before the chair's sign-off."""
+    from matching import services as ms
+
+    return ms.camera_add(
+        deployment=deployment,
+        by=planner,
+        label=label,
+        position=position,
+        kind=kind,
+        stream_url=stream_url if kind == "stream" else "",
+    )

@@ -192,6 +192,10 @@ MATRIX = {
     # --- the console, runs and alerts: the deployment's operators --------------------------------
     "staff:console_index": staff(200),
     "staff:console": staff(404, **{NTK: 403}, operator=200, at={"reference": "public"}),
+    # What an open console asks every second: who may open the console; a read, GET only.
+    "staff:console_alerts": staff(
+        (404, 405), **{NTK: (403, 405)}, operator=(200, 405), at={"reference": "public"}
+    ),
     "staff:run_start": staff(
         (405, 404), **{NTK: (405, 403)}, operator=(405, 400), at={"reference": "public"}
     ),

@@ -58,6 +58,26 @@ def live(actors: Any, documents: Any, sample_faces: Path, enrolled_faces: Any) -
     return deployment
 
 
+@pytest.fixture
+def on_cameras(actors: Any, documents: Any, sample_faces: Path, enrolled_faces: Any) -> Any:
+    """Like `live`, with two cameras approved at sign-off: "Camera 1, north exit", whose stream
+    the register reads, and "Camera 2, south exit", whose ingest box sends frames."""
+    from datetime import timedelta
+
+    from deployments import services as ds
+    from tests import factories
+
+    deployment = factories.make_draft(actors.planner)
+    box, encoding = enrolled_faces["obama.jpg"]
+    enrol_directly(deployment, sample_faces / "obama.jpg", encoding, "W-OBAMA-1", face_box=box)
+    factories.make_camera(deployment, actors.planner, label="Camera 1, north exit")
+    factories.make_camera(deployment, actors.planner, label="Camera 2, south exit", kind="box")
+    factories.to_approved(deployment, actors)
+    deployment = factories.backdate(deployment, timedelta(days=2, hours=1))
+    ds.operator_assign(deployment=deployment, operator=actors.operator, by=actors.authoriser)
+    return deployment
+
+
 def enrol_directly(
     deployment: Any, image_path: Path, encoding: Any, reference: str, face_box: Any = None
 ) -> Any:

@@ -205,7 +205,7 @@ def test_only_post_is_allowed(api, started):
 
 def test_staff_pages_still_require_a_csrf_token(api, actors, live):
     api.force_login(actors.operator)
-    response = api.post(reverse("staff:run_start", args=[live.reference]), {"source_label": "C"})
+    response = api.post(reverse("staff:run_start", args=[live.reference]), {"camera": "1"})
     assert response.status_code == 403
 
 

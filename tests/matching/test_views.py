@@ -92,42 +92,46 @@ def test_only_an_operator_of_the_deployment_opens_its_console(
     assert response.status_code == status
 
 
-def test_the_console_says_why_the_gate_is_closed_and_offers_no_run(client, actors, live):
-    ds.deployment_suspend(deployment=live, by=actors.chair, reason="Disorder nearby.")
-    html = as_(client, actors.operator).get(console_url(live)).content.decode()
+def test_the_console_says_why_the_gate_is_closed_and_offers_no_run(client, actors, on_cameras):
+    ds.deployment_suspend(deployment=on_cameras, by=actors.chair, reason="Disorder nearby.")
+    html = as_(client, actors.operator).get(console_url(on_cameras)).content.decode()
     assert "The gate is closed" in html and "Disorder nearby." in html
-    assert "Start a run" not in html
+    assert "Camera 1, north exit" in html
+    assert reverse("staff:run_start", args=[on_cameras.reference]) not in html
 
 
-def test_starting_a_run_shows_its_token_once(client, actors, live):
-    response = as_(client, actors.operator).post(
-        reverse("staff:run_start", args=[live.reference]), {"source_label": "Camera 4"}
-    )
+def start_url(deployment: Any) -> str:
+    return reverse("staff:run_start", args=[deployment.reference])
+
+
+def test_starting_an_ingest_box_camera_shows_its_token_once(client, actors, on_cameras):
+    camera = on_cameras.cameras.get(kind="box")
+    response = as_(client, actors.operator).post(start_url(on_cameras), {"camera": camera.pk})
     assert response.status_code == 200
     run = Run.objects.get()
+    assert run.camera == camera and run.source_label == "Camera 2, south exit"
     token = response.context["token"]
     assert token in response.content.decode()
     assert services.run_authenticate(run_id=run.pk, token=token) == run
     # Not in the console afterwards, nor anywhere in the database.
-    assert token not in client.get(console_url(live)).content.decode()
+    assert token not in client.get(console_url(on_cameras)).content.decode()
 
 
-def test_starting_a_run_when_the_gate_is_closed_says_why(client, actors, live):
-    ds.deployment_suspend(deployment=live, by=actors.chair, reason="Disorder nearby.")
-    response = as_(client, actors.operator).post(
-        reverse("staff:run_start", args=[live.reference]), {"source_label": "Camera 4"}
-    )
+def test_starting_a_camera_when_the_gate_is_closed_says_why(client, actors, on_cameras):
+    ds.deployment_suspend(deployment=on_cameras, by=actors.chair, reason="Disorder nearby.")
+    camera = on_cameras.cameras.get(kind="box")
+    response = as_(client, actors.operator).post(start_url(on_cameras), {"camera": camera.pk})
     assert response.status_code == 409
-    assert "Disorder nearby." in response.content.decode()
+    html = response.content.decode()
+    assert "The camera did not start" in html and "Disorder nearby." in html
     assert not Run.objects.exists()
 
 
 @pytest.mark.parametrize(("who", "status"), [("other_operator", 404), ("planner", 403)])
-def test_others_cannot_start_a_run(client, actors, live, other_operator, who, status):
+def test_others_cannot_start_a_camera(client, actors, on_cameras, other_operator, who, status):
     user = other_operator if who == "other_operator" else getattr(actors, who)
-    response = as_(client, user).post(
-        reverse("staff:run_start", args=[live.reference]), {"source_label": "Camera 4"}
-    )
+    camera = on_cameras.cameras.get(kind="box")
+    response = as_(client, user).post(start_url(on_cameras), {"camera": camera.pk})
     assert response.status_code == status and not Run.objects.exists()
 
 
