@@ -74,6 +74,8 @@ def _celery_eager(request: pytest.FixtureRequest, settings: Any) -> Any:
     from oversight.celery import app
 
     eager = request.node.get_closest_marker("worker") is None
+    # A stream camera's ingest starts only where a test starts it (never a stray thread).
+    settings.OVERSIGHT_INGEST_IN_PROCESS = False
     previous = app.conf.task_always_eager
     app.conf.task_always_eager = eager
     yield
