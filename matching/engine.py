@@ -47,11 +47,17 @@ import face_recognition
 ImageFile.LOAD_TRUNCATED_IMAGES = False
 
 __all__ = [
+    "CROP_MARGIN",
     "ENCODING_SIZE",
+    "FaceCrop",
     "FrameMatch",
     "FrameResult",
     "ImageRejected",
     "Location",
+    "crop_from_wire",
+    "crop_to_wire",
+    "encode_crops",
+    "face_crops",
     "Match",
     "Matcher",
     "check_image",
@@ -478,6 +484,73 @@ def crop_face(
     buffer = io.BytesIO()
     Image.fromarray(image[top:bottom, left:right]).save(buffer, format="JPEG", quality=quality)
     return buffer.getvalue()
+
+
+@dataclass(frozen=True, slots=True)
+class FaceCrop:
+    """One detected face cut out of its frame with room around it, and where the face is in it.
+
+    What an ingest worker sends a matching worker instead of the whole frame: the pixels the
+    encoder reads (the landmarks and the aligned chip lie within ``CROP_MARGIN`` of the box),
+    so the encoding is the one the whole frame would give, and nothing else of the scene.
+    """
+
+    pixels: RGBImage
+    location: Location
+
+
+# Room kept around a face box, as a share of its size on each side: dlib's aligned chip adds a
+# quarter of the landmarks' span, and the landmarks lie within the box; a half is ample.
+CROP_MARGIN: Final = 0.5
+
+
+def face_crops(image: RGBImage, locations: Sequence[Location]) -> list[FaceCrop]:
+    """Cut each located face out of the frame with ``CROP_MARGIN`` around it (a copy)."""
+    _check_image(image)
+    height, width = image.shape[:2]
+    crops = []
+    for top, right, bottom, left in locations:
+        pad_y = math.ceil((bottom - top) * CROP_MARGIN)
+        pad_x = math.ceil((right - left) * CROP_MARGIN)
+        y0, y1 = max(0, top - pad_y), min(height, bottom + pad_y)
+        x0, x1 = max(0, left - pad_x), min(width, right + pad_x)
+        pixels = np.ascontiguousarray(image[y0:y1, x0:x1])
+        crops.append(FaceCrop(pixels, (top - y0, right - x0, bottom - y0, left - x0)))
+    return crops
+
+
+def encode_crops(crops: Sequence[FaceCrop]) -> npt.NDArray[np.float64]:
+    """Encode each crop's face; returns an (N, 128) array, as `encode_faces` would."""
+    if not crops:
+        return np.empty((0, ENCODING_SIZE), dtype=np.float64)
+    return np.vstack([encode_faces(crop.pixels, [crop.location]) for crop in crops])
+
+
+def crop_to_wire(crop: FaceCrop) -> dict[str, object]:
+    """A crop as JSON for the queue: lossless PNG (so the encoding is unchanged), base64."""
+    import base64
+
+    buffer = io.BytesIO()
+    Image.fromarray(crop.pixels).save(buffer, format="PNG", compress_level=1)
+    return {"png": base64.b64encode(buffer.getvalue()).decode("ascii"), "box": list(crop.location)}
+
+
+def crop_from_wire(data: dict[str, object], *, max_pixels: int) -> FaceCrop:
+    """The crop `crop_to_wire` sent, checked like any image from outside the process."""
+    import base64
+
+    raw = base64.b64decode(str(data["png"]), validate=True)
+    image = load_image(raw, max_bytes=len(raw), max_pixels=max_pixels)
+    if not image.flags.writeable:
+        image = image.copy()  # so that the matching worker can blank it once matched
+    box = data["box"]
+    if not isinstance(box, list) or len(box) != 4:
+        raise ImageRejected("bad_crop", "A face crop came without its face box.")
+    top, right, bottom, left = (int(v) for v in box)
+    height, width = image.shape[:2]
+    if not (0 <= top < bottom <= height and 0 <= left < right <= width):
+        raise ImageRejected("bad_crop", "A face crop's box lies outside the crop.")
+    return FaceCrop(image, (top, right, bottom, left))
 
 
 # -- Matching ----------------------------------------------------------------------------------

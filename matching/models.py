@@ -230,6 +230,8 @@ class Run(models.Model):
     )
     # Set by the ingest worker as it reads a camera's stream; the console shows a stale one.
     ingest_seen_at = models.DateTimeField(null=True, blank=True)
+    # The last batch number the ingest worker used: a worker taking the run over goes on from it.
+    batches_sent = models.PositiveIntegerField(default=0)
     # SHA-256 of the run's API bearer token: the token itself is shown once and never stored.
     token_hash = models.CharField(max_length=64, blank=True, db_index=True)
     token_expires_at = models.DateTimeField(null=True, blank=True)

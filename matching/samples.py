@@ -28,6 +28,7 @@ from PIL import Image, ImageOps
 __all__ = [
     "SAMPLE_FILES",
     "SampleFacesUnavailable",
+    "camera_video",
     "compose_two_faces",
     "ensure_sample_faces",
     "no_face_image",
@@ -160,6 +161,46 @@ def compose_two_faces(directory: Path | None = None) -> bytes:
     buffer = io.BytesIO()
     canvas.save(buffer, format="JPEG", quality=92)
     return buffer.getvalue()
+
+
+# A camera's view for the demo and the tests: people walking past, one at a time.
+CAMERA_SEQUENCE: Final = ("obama2.jpg", "biden.jpg", "obama3.jpg", "obama_partial_face.jpg")
+
+
+def camera_video(
+    target: Path,
+    *,
+    sequence: tuple[str, ...] = CAMERA_SEQUENCE,
+    seconds_each: float = 1.0,
+    fps: int = 10,
+    size: tuple[int, int] = (640, 480),
+    directory: Path | None = None,
+) -> Path:
+    """Write an mp4v video of the sample photographs, each shown for ``seconds_each``.
+
+    Each photograph is scaled to fit a ``size`` frame on a grey background, as a camera at a
+    doorway would see one person at a time. Needs opencv (installed with the engine).
+    """
+    import cv2
+
+    folder = directory or sample_faces_dir()
+    width, height = size
+    writer = cv2.VideoWriter(str(target), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
+    if not writer.isOpened():
+        raise SampleFacesUnavailable(f"OpenCV cannot write a video at {target}")
+    try:
+        for name in sequence:
+            with Image.open(folder / name) as opened:
+                picture = ImageOps.exif_transpose(opened).convert("RGB")
+            picture.thumbnail(size)
+            canvas = Image.new("RGB", size, (128, 128, 128))
+            canvas.paste(picture, ((width - picture.width) // 2, (height - picture.height) // 2))
+            bgr = np.ascontiguousarray(np.asarray(canvas)[:, :, ::-1])
+            for _ in range(max(1, round(seconds_each * fps))):
+                writer.write(bgr)
+    finally:
+        writer.release()
+    return target
 
 
 def no_face_image(*, width: int = 640, height: int = 480) -> bytes:

@@ -180,6 +180,13 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BROKER_CONNECTION_TIMEOUT = 1
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # A task acknowledged late whose worker died (killed, or its machine lost) is handed to
+    # another worker after this many seconds; live workers look for such tasks every 5 s.
+    # Tasks must finish well inside it (a matching batch takes well under a second; the long
+    # ingest task is acknowledged on receipt), or they would be handed over while running.
+    "visibility_timeout": env_int("OVERSIGHT_BROKER_VISIBILITY_TIMEOUT", 300),
+    "unacked_restore_interval": 5,
+    "unacked_restore_throttle": 1,
     "socket_connect_timeout": 1,
     "socket_timeout": 5,
     "max_retries": 1,
@@ -204,6 +211,11 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-outbox": {"task": "core.tasks.outbox_sweep", "schedule": timedelta(minutes=1)},
     # Urgent use whose decision is overdue: recorded as lapsed and its data deleted. The gate
     # closes at the deadline by itself; this makes the deletion follow within a minute.
+    # Stream cameras whose ingest worker went quiet (it died) are handed to another.
+    "resume-camera-ingest": {
+        "task": "matching.tasks.ingest_resume",
+        "schedule": timedelta(seconds=30),
+    },
     "lapse-overdue-urgent-use": {
         "task": "deployments.tasks.lapse_overdue_urgent_use",
         "schedule": timedelta(minutes=1),
@@ -436,6 +448,14 @@ OVERSIGHT_CAMERA_FILE_ROOT = env("OVERSIGHT_CAMERA_FILE_ROOT") or ""
 # run that may wait in the queue: beyond that the ingest drops frames rather than fall behind.
 OVERSIGHT_INGEST_BATCH_FRAMES = env_int("OVERSIGHT_INGEST_BATCH_FRAMES", 1)
 OVERSIGHT_INGEST_MAX_WAITING = env_int("OVERSIGHT_INGEST_MAX_WAITING", 20)
+# The Celery queues of the engine's workers (README "Live operations"): `matching` takes any
+# number of workers on any number of machines; `ingest` one worker process per running camera.
+OVERSIGHT_MATCHING_QUEUE = env("OVERSIGHT_MATCHING_QUEUE") or "matching"
+OVERSIGHT_INGEST_QUEUE = env("OVERSIGHT_INGEST_QUEUE") or "ingest"
+# Without a broker (the embedded default) a camera's ingest runs in a thread of the web process.
+OVERSIGHT_INGEST_IN_PROCESS = env_bool("OVERSIGHT_INGEST_IN_PROCESS", not REDIS_URL)
+# A camera reading a video file starts it again at its end (the demo's camera plays on).
+OVERSIGHT_CAMERA_FILE_LOOP = env_bool("OVERSIGHT_CAMERA_FILE_LOOP", False)
 # A run's API token expires after this many hours, or at the end of the deployment if sooner.
 OVERSIGHT_RUN_TOKEN_HOURS = env_int("OVERSIGHT_RUN_TOKEN_HOURS", 12)
 

@@ -74,6 +74,8 @@ def _celery_eager(request: pytest.FixtureRequest, settings: Any) -> Any:
     from oversight.celery import app
 
     eager = request.node.get_closest_marker("worker") is None
+    # A stream camera's ingest starts only where a test starts it (never a stray thread).
+    settings.OVERSIGHT_INGEST_IN_PROCESS = False
     previous = app.conf.task_always_eager
     app.conf.task_always_eager = eager
     yield
@@ -171,6 +173,9 @@ def running_celery_worker(
     *,
     redis_url: str,
     queue: str | None = None,
+    extra_env: dict[str, str] | None = None,
+    name: str | None = None,
+    pool: tuple[str, ...] = ("--pool=solo", "--concurrency=1"),
 ) -> Any:
     """Start a real Celery worker (solo pool) on `redis_url` against the test database (which
     must be PostgreSQL), wait until it answers a ping, and stop it on leaving. With `queue`, it
@@ -196,8 +201,9 @@ def running_celery_worker(
         "DJANGO_SETTINGS_MODULE": "oversight.settings",
         # A worker refuses to start on the development key (core/startup.py).
         "SECRET_KEY": os.environ.get("SECRET_KEY") or f"test-worker-key-{uuid.uuid4().hex}",
+        **(extra_env or {}),
     }
-    name = queue or f"oversight-test-{os.getpid()}-{time.monotonic_ns()}"
+    name = name or queue or f"oversight-test-{os.getpid()}-{time.monotonic_ns()}"
     log = (tmp_path / f"worker-{name}.log").open("w+")
     worker = subprocess.Popen(
         [
@@ -207,8 +213,7 @@ def running_celery_worker(
             "-A",
             "oversight",
             "worker",
-            "--pool=solo",
-            "--concurrency=1",
+            *pool,
             *(["-Q", queue] if queue else []),
             "-n",
             f"{name}@%h",

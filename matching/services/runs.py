@@ -14,6 +14,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, cast
@@ -21,7 +22,7 @@ from typing import Any, cast
 import numpy as np
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -30,7 +31,7 @@ from core.errors import PreconditionsFailed, TransitionNotAllowed
 from deployments.models import Deployment
 from matching import engine
 from matching.gate import URGENT_REFUSED, WATCHLIST_CHANGED, GateClosed, Permit, gate_check
-from matching.models import Alert, Camera, Run, WatchlistEntry
+from matching.models import Alert, Batch, Camera, HourlyCount, Run, WatchlistEntry
 from matching.selectors import (
     watchlist_fingerprint,
 )
@@ -51,6 +52,8 @@ from ._common import (
 _MATCHERS: OrderedDict[str, engine.Matcher] = OrderedDict()
 _MATCHERS_LOCK = threading.Lock()
 _MATCHERS_KEPT = 4
+# Which deployment each cached matcher belongs to, so a closed gate drops its matchers.
+_MATCHER_DEPLOYMENT: dict[str, int] = {}
 
 
 def _hash_token(token: str) -> str:
@@ -73,7 +76,11 @@ def run_start(
     at: datetime | None = None,
 ) -> RunStart:
     """Start a run for one camera (or, from `manage.py watch`, one source of files), if the gate
-    lets the deployment run now."""
+    lets the deployment run now.
+
+    A stream camera's run is read by an ingest worker, queued once this commits; a box camera
+    sends frames to the frames API with the token returned here.
+    """
     at = at or timezone.now()
     check_operate(deployment, operator)
     if camera is not None:
@@ -110,8 +117,17 @@ def run_start(
             actor=operator,
             action="run.started",
             obj=deployment,
-            details={"run": run.pk, "source": run.source_label, "threshold": run.threshold},
+            details={
+                "run": run.pk,
+                "source": run.source_label,
+                "camera": camera.pk if camera else None,
+                "threshold": run.threshold,
+            },
         )
+        if camera is not None and camera.kind == Camera.Kind.STREAM:
+            from .ingest import ingest_dispatch
+
+            transaction.on_commit(partial(ingest_dispatch, run.pk))
     return RunStart(run=run, token=token)
 
 
@@ -219,8 +235,10 @@ def _matcher_for(deployment: Deployment, permit: Permit, actor: Any) -> engine.M
     matcher = engine.Matcher(matrix, entry_ids=[pk for pk, _ in rows])
     with _MATCHERS_LOCK:
         _MATCHERS[permit.watchlist_fingerprint] = matcher
+        _MATCHER_DEPLOYMENT[permit.watchlist_fingerprint] = deployment.pk
         while len(_MATCHERS) > _MATCHERS_KEPT:
-            _MATCHERS.popitem(last=False)
+            gone, _ = _MATCHERS.popitem(last=False)
+            _MATCHER_DEPLOYMENT.pop(gone, None)
     return matcher
 
 
@@ -234,52 +252,78 @@ def frame_discard(frame: Frame | engine.RGBImage) -> None:
 def _forget_matchers() -> None:
     with _MATCHERS_LOCK:
         _MATCHERS.clear()
+        _MATCHER_DEPLOYMENT.clear()
 
 
-def run_process_batch(
-    *, run: Run, frames: Sequence[Frame], at: datetime | None = None
-) -> BatchResult:
-    """Ask the gate, then match every face in the frames; store alerts for matches only.
+def _drop_matchers(deployment: Deployment) -> None:
+    """Forget the watchlists cached for a deployment whose gate has just closed."""
+    with _MATCHERS_LOCK:
+        for key in [k for k, m in _MATCHERS.items() if _MATCHER_DEPLOYMENT.get(k) == deployment.pk]:
+            _MATCHERS.pop(key, None)
+            _MATCHER_DEPLOYMENT.pop(key, None)
 
-    A closed gate stops the run (audited with the reason) and raises `GateClosed`: the caller
-    stops sending. The frames themselves are never stored.
-    """
-    at = at or timezone.now()
-    run = Run.objects.select_related("deployment").get(pk=run.pk)
-    if run.stopped_at is not None:
-        raise RunNotRunning(
-            f"Run {run.pk} was stopped ({run.stop_reason or run.stop_code}); start a new run."
-        )
+
+def _permit_for(run: Run, at: datetime) -> tuple[Permit, engine.Matcher]:
+    """The gate's permit and the approved watchlist for one batch of `run`, or stop the run."""
     try:
-        permit = gate_check(deployment=run.deployment, at=at, actor="gate")
-        matcher = _matcher_for(run.deployment, permit, "gate")
+        permit = gate_check(deployment=run.deployment, at=at, actor="gate", camera=run.camera)
+        return permit, _matcher_for(run.deployment, permit, "gate")
     except GateClosed as closed:
+        _drop_matchers(run.deployment)
         run_stop(run=run, by="gate", code=closed.reason_code, reason=closed.message)
         raise
-    result = BatchResult(frames=len(frames))
-    pending: list[tuple[Alert, bytes, str]] = []
-    for frame in frames:
-        with _ENGINE_LOCK:
-            found = engine.process_frame(
-                frame.image,
-                matcher,
-                threshold=permit.threshold,
-                upsample=settings.OVERSIGHT_DETECTION_UPSAMPLE,
-                scale=settings.OVERSIGHT_DETECTION_SCALE,
-            )
-        result.faces_seen += found.faces_seen
-        for match in found.matches:
-            crop = engine.crop_face(frame.image, match.location)
-            alert = Alert(
-                run=run,
-                entry_id=cast(int, match.entry_id),
-                distance=match.distance,
-                seen_at=frame.seen_at or at,
-            )
-            pending.append((alert, crop, frame.label))
+
+
+@dataclass
+class _Pending:
+    """One match waiting to be saved: the alert row, its crop and the frame's label."""
+
+    alert: Alert
+    crop: bytes
+    label: str
+
+
+def _hour(moment: datetime) -> datetime:
+    return moment.replace(minute=0, second=0, microsecond=0)
+
+
+def _count_hours(run: Run, hours: dict[datetime, list[int]]) -> None:
+    """Add frames and faces to the run's hourly counts, in the caller's transaction."""
+    for hour, (frames, faces) in hours.items():
+        updated = HourlyCount.objects.filter(run=run, hour=hour).update(
+            frames=F("frames") + frames, faces_seen=F("faces_seen") + faces
+        )
+        if not updated:
+            try:
+                with transaction.atomic():
+                    HourlyCount.objects.create(
+                        run=run, hour=hour, frames=frames, faces_seen=faces
+                    )
+            except IntegrityError:
+                # Another worker created the hour a moment ago: add to it instead.
+                HourlyCount.objects.filter(run=run, hour=hour).update(
+                    frames=F("frames") + frames, faces_seen=F("faces_seen") + faces
+                )
+
+
+def _save_batch(
+    run: Run,
+    result: BatchResult,
+    pending: list[_Pending],
+    hours: dict[datetime, list[int]],
+    *,
+    seq: int | None = None,
+) -> bool:
+    """Write a batch's counts and alerts at once; False if batch `seq` was already written."""
     saved: list[str] = []
     try:
         with transaction.atomic():
+            if seq is not None:
+                try:
+                    with transaction.atomic():
+                        Batch.objects.create(run=run, seq=seq)
+                except IntegrityError:
+                    return False
             if run.deployment.is_urgent:
                 # A refusal of urgent use deletes its alerts under this row's lock: an alert
                 # from a batch that passed the gate just before must not be saved after it.
@@ -293,24 +337,135 @@ def run_process_batch(
             Run.objects.filter(pk=run.pk).update(
                 frames=F("frames") + result.frames, faces_seen=F("faces_seen") + result.faces_seen
             )
-            for alert, crop, label in pending:
-                alert.crop.save("crop.jpg", ContentFile(crop), save=False)
-                saved.append(alert.crop.name or "")
-                alert.save()
-                result.alerts.append(alert)
-                result.labels.append(label)
+            _count_hours(run, hours)
+            for item in pending:
+                item.alert.crop.save("crop.jpg", ContentFile(item.crop), save=False)
+                saved.append(item.alert.crop.name or "")
+                item.alert.save()
+                result.alerts.append(item.alert)
+                result.labels.append(item.label)
     except BaseException:
         # The rows were rolled back; their crops must not outlive them.
         storage = Alert._meta.get_field("crop").storage  # type: ignore[attr-defined]
         for name in saved:
             storage.delete(name)
+        result.alerts.clear()
+        result.labels.clear()
         raise
     if pending:
-        alerts = [a.pk for a in result.alerts]
         audit_record(
             actor="engine",
             action="alerts.raised",
             obj=run.deployment,
-            details={"run": run.pk, "alerts": alerts},
+            details={"run": run.pk, "alerts": [a.pk for a in result.alerts]},
         )
+    return True
+
+
+def run_process_batch(
+    *, run: Run, frames: Sequence[Frame], at: datetime | None = None
+) -> BatchResult:
+    """Ask the gate, then match every face in the frames; store alerts for matches only.
+
+    A closed gate stops the run (audited with the reason) and raises `GateClosed`: the caller
+    stops sending. The frames themselves are never stored.
+    """
+    at = at or timezone.now()
+    run = Run.objects.select_related("deployment", "camera").get(pk=run.pk)
+    if run.stopped_at is not None:
+        raise RunNotRunning(
+            f"Run {run.pk} was stopped ({run.stop_reason or run.stop_code}); start a new run."
+        )
+    permit, matcher = _permit_for(run, at)
+    result = BatchResult(frames=len(frames))
+    pending: list[_Pending] = []
+    hours: dict[datetime, list[int]] = {}
+    for frame in frames:
+        with _ENGINE_LOCK:
+            found = engine.process_frame(
+                frame.image,
+                matcher,
+                threshold=permit.threshold,
+                upsample=settings.OVERSIGHT_DETECTION_UPSAMPLE,
+                scale=settings.OVERSIGHT_DETECTION_SCALE,
+            )
+        result.faces_seen += found.faces_seen
+        counts = hours.setdefault(_hour(frame.seen_at or at), [0, 0])
+        counts[0] += 1
+        counts[1] += found.faces_seen
+        for match in found.matches:
+            alert = Alert(
+                run=run,
+                entry_id=cast(int, match.entry_id),
+                distance=match.distance,
+                seen_at=frame.seen_at or at,
+            )
+            pending.append(_Pending(alert, engine.crop_face(frame.image, match.location), frame.label))
+    _save_batch(run, result, pending, hours)
     return result
+
+
+@dataclass(frozen=True)
+class CropFrame:
+    """A frame as the ingest worker sends it: when it was seen, and only its faces' crops."""
+
+    seen_at: datetime
+    faces: Sequence[engine.FaceCrop]
+
+
+def run_match_crops(
+    *, run_id: int, seq: int, frames: Sequence[CropFrame], at: datetime | None = None
+) -> str:
+    """A matching worker's batch: ask the gate, encode and match the crops, save once.
+
+    Returns what happened ("matched", "duplicate", "stopped", "gate_closed"), never anything
+    about a face. Batch `seq` is written once however often the queue delivers it (a worker
+    that dies before acknowledging it has it redone by another), so no face is counted twice
+    and no alert is raised twice. Encodings are blanked once matched.
+    """
+    at = at or timezone.now()
+    run = Run.objects.select_related("deployment", "camera").filter(pk=run_id).first()
+    if run is None or run.stopped_at is not None:
+        return "stopped"
+    if Batch.objects.filter(run=run, seq=seq).exists():
+        return "duplicate"
+    try:
+        permit, matcher = _permit_for(run, at)
+    except GateClosed:
+        return "gate_closed"
+    result = BatchResult(frames=len(frames))
+    pending: list[_Pending] = []
+    hours: dict[datetime, list[int]] = {}
+    face_number = 0  # each face's place in the batch: one alert per face per batch
+    for frame in frames:
+        counts = hours.setdefault(_hour(frame.seen_at), [0, 0])
+        counts[0] += 1
+        counts[1] += len(frame.faces)
+        result.faces_seen += len(frame.faces)
+        if not frame.faces:
+            continue
+        with _ENGINE_LOCK:
+            encodings = engine.encode_crops(frame.faces)
+        try:
+            found = matcher.match(encodings, threshold=permit.threshold)
+        finally:
+            encodings.fill(0.0)
+        for face, match in zip(frame.faces, found, strict=True):
+            face_number += 1
+            if match is None:
+                continue
+            alert = Alert(
+                run=run,
+                entry_id=cast(int, match.entry_id),
+                distance=match.distance,
+                seen_at=frame.seen_at,
+                batch_seq=seq,
+                face_index=face_number,
+            )
+            pending.append(_Pending(alert, engine.crop_face(face.pixels, face.location), ""))
+    try:
+        written = _save_batch(run, result, pending, hours, seq=seq)
+    except GateClosed as closed:
+        run_stop(run=run, by="gate", code=closed.reason_code, reason=closed.message)
+        return "gate_closed"
+    return "matched" if written else "duplicate"

@@ -105,3 +105,45 @@ def enrol_directly(
         entry.image.save("upload", File(handle), save=False)
     entry.save()
     return entry
+
+
+@pytest.fixture(scope="session")
+def camera_video(tmp_path_factory: Any, sample_faces: Path) -> Path:
+    """The demo's camera view: obama2, biden, obama3 and a partial face of Obama, 1 s each."""
+    from matching.samples import camera_video as write_video
+
+    return write_video(tmp_path_factory.mktemp("camera") / "doorway.mp4", directory=sample_faces)
+
+
+@pytest.fixture
+def live_camera(
+    actors: Any, documents: Any, sample_faces: Path, enrolled_faces: Any, camera_video: Path,
+    settings: Any,
+) -> Any:
+    """Like `live`, with one approved stream camera playing `camera_video` (2 frames a second).
+
+    Returns the camera; its deployment is `camera.deployment`.
+    """
+    from datetime import timedelta
+
+    from deployments import services as ds
+    from matching.services import camera_add
+    from matching.services.ingest import file_stream_url
+    from tests import factories
+
+    settings.OVERSIGHT_CAMERA_FILE_ROOT = str(camera_video.parent)
+    deployment = factories.make_draft(actors.planner)
+    box, encoding = enrolled_faces["obama.jpg"]
+    enrol_directly(deployment, sample_faces / "obama.jpg", encoding, "W-OBAMA-1", face_box=box)
+    camera = camera_add(
+        deployment=deployment,
+        by=actors.planner,
+        label="Camera 1, station entrance",
+        position="Above the ticket barriers, facing the entrance.",
+        stream_url=file_stream_url(camera_video),
+    )
+    factories.to_approved(deployment, actors)
+    deployment = factories.backdate(deployment, timedelta(days=2, hours=1))
+    ds.operator_assign(deployment=deployment, operator=actors.operator, by=actors.authoriser)
+    camera.refresh_from_db()
+    return camera
