@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
@@ -186,11 +186,6 @@ def alerts_waiting_since(deployment: Deployment, *, after: int) -> AlertsSince:
     return AlertsSince(waiting=waiting, new=new)
 
 
-# A running stream camera whose ingest worker has said nothing for this long is "not sending":
-# the worker beats at every frame it reads, and the slowest approved rate is one every 2 s.
-INGEST_SILENT_AFTER = timedelta(seconds=15)
-
-
 @dataclass(frozen=True)
 class CameraState:
     """One approved camera in the console: its running run, or the one that ran last."""
@@ -233,8 +228,11 @@ def is_ingest_silent(run: Run | None, *, at: datetime) -> bool:
         return False
     if run.camera.kind != Camera.Kind.STREAM:
         return False
+    # The ingest's own rule for a worker it takes to be lost (and hands the run to another).
+    from .services.ingest import HEARTBEAT_STALE
+
     heard = run.ingest_seen_at or run.started_at
-    return at - heard > INGEST_SILENT_AFTER
+    return at - heard > HEARTBEAT_STALE
 
 
 def cameras_are_approved(deployment: Deployment, cameras: list[CameraState]) -> bool:

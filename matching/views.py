@@ -33,7 +33,6 @@ from .forms import AdjudicationForm, RemoveEntryForm, RunStartForm, WatchlistEnt
 from .gate import GateClosed, gate_preview
 from .models import Alert, Camera, Run, WatchlistEntry
 from .selectors import (
-    INGEST_SILENT_AFTER,
     WATCHLIST_OPEN_STATES,
     alert_for,
     alerts_of,
@@ -47,6 +46,7 @@ from .selectors import (
     watchlist_entries,
     watchlist_summary,
 )
+from .services.ingest import HEARTBEAT_STALE
 
 
 def _private_file(stored: FieldFile, content_type: str | None = None) -> FileResponse:
@@ -248,7 +248,7 @@ def _render_console(
         "gate": gate_preview(deployment=deployment, at=now),
         "cameras": cameras,
         "cameras_approved": cameras_are_approved(deployment, cameras),
-        "silent_after": int(INGEST_SILENT_AFTER.total_seconds()),
+        "silent_after": int(HEARTBEAT_STALE.total_seconds()),
         "runs": runs_of(deployment),
         "pending": [(alert, AdjudicationForm(prefix=f"a{alert.pk}")) for alert in pending],
         # The newest alert the page knows of: the console asks for those after it.
@@ -314,7 +314,7 @@ def run_start(request: StaffRequest, reference: str) -> HttpResponse:
         messages.success(
             request,
             f"{camera} started: the register is reading its stream. If no frame arrives within "
-            f"{int(INGEST_SILENT_AFTER.total_seconds())} seconds, its row says “not sending”.",
+            f"{int(HEARTBEAT_STALE.total_seconds())} seconds, its row says “not sending”.",
         )
         return redirect("staff:console", deployment.reference)
     # An ingest box sends the frames: the token is shown on this response only, never in a
