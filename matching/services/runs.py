@@ -343,6 +343,7 @@ def _save_batch(
             for item in pending:
                 item.alert.crop.save("crop.jpg", ContentFile(item.crop), save=False)
                 saved.append(item.alert.crop.name or "")
+                item.alert.raised_at = timezone.now()
                 item.alert.save()
                 result.alerts.append(item.alert)
                 result.labels.append(item.label)
