@@ -36,6 +36,8 @@ demo: install sample-faces
 # PostgreSQL and Redis named by DATABASE_URL and REDIS_URL (and SECRET_KEY etc., README
 # "Production"). deploy/ holds the systemd units and the reverse proxy for a real server.
 WORKERS ?= 3
+# Cameras that may run at once (one ingest process each).
+CAMERAS ?= 4
 serve: export STATIC_MANIFEST = 1
 serve: install
 	@test -n "$$DATABASE_URL" || { echo "Set DATABASE_URL (PostgreSQL) first."; exit 2; }
@@ -43,10 +45,12 @@ serve: install
 	@test -n "$$SECRET_KEY$$SECRET_KEY_FILE" || { echo "Set SECRET_KEY (or SECRET_KEY_FILE) first."; exit 2; }
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py collectstatic --no-input -v0
-	$(BIN)/celery -A oversight worker --pool=solo -l INFO & worker=$$!; \
+	$(BIN)/celery -A oversight worker --pool=solo -n default@%h -l INFO & worker=$$!; \
+	OPENBLAS_NUM_THREADS=1 $(BIN)/celery -A oversight worker --pool=solo -Q matching -n matching@%h -l INFO & matching=$$!; \
+	OPENBLAS_NUM_THREADS=1 $(BIN)/celery -A oversight worker --pool=prefork --concurrency=$(CAMERAS) -Q ingest -n ingest@%h -l INFO & ingest=$$!; \
 	mkdir -p "$${OVERSIGHT_VAR_DIR:-var}"; \
 	$(BIN)/celery -A oversight beat -l INFO --schedule "$${OVERSIGHT_VAR_DIR:-var}/celerybeat-schedule" & beat=$$!; \
-	trap 'kill $$worker $$beat 2>/dev/null' EXIT INT TERM; \
+	trap 'kill $$worker $$matching $$ingest $$beat 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/gunicorn oversight.wsgi:application --config deploy/gunicorn.conf.py \
 	  --bind 127.0.0.1:$(PORT) --workers $(WORKERS)
 

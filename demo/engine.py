@@ -33,6 +33,59 @@ DEMO_LEGAL_BASIS = (
 DEMO_FRAMES = ("obama2.jpg", "biden.jpg", "obama3.jpg", "obama_partial_face.jpg")
 
 
+DEMO_CAMERAS = (
+    (
+        "Camera 1, Cranbourn Street exit",
+        "On a tripod by the station's Cranbourn Street exit, facing people leaving the station.",
+    ),
+    (
+        "Camera 2, Charing Cross Road",
+        "On the marked van at the corner of Charing Cross Road, facing the pavement northwards.",
+    ),
+)
+
+
+def demo_video() -> Any:
+    """The demo camera's view, written once under the camera folder: about 13 seconds."""
+    from pathlib import Path
+
+    from matching.samples import camera_video
+
+    folder = Path(settings.OVERSIGHT_CAMERA_FILE_ROOT)
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / "cranbourn-street.mp4"
+    if not target.is_file():
+        camera_video(target, sequence=DEMO_FRAMES, seconds_each=1.0, blank_seconds=3.0)
+    return target
+
+
+def cameras_seed(deployment: Deployment, planner: Any) -> None:
+    """The deployment's two cameras, before sign-off pins them. Idempotent.
+
+    Camera 1 is a stream the register reads (the demo video, standing in for RTSP); camera 2 is
+    an ingest box that posts frames to the frames API.
+    """
+    from matching import services
+    from matching.models import Camera
+    from matching.services.ingest import file_stream_url
+
+    if Camera.objects.filter(deployment=deployment).exists():
+        return
+    (stream_label, stream_place), (box_label, box_place) = DEMO_CAMERAS
+    if _have_photographs() and settings.OVERSIGHT_CAMERA_FILE_ROOT:
+        services.camera_add(
+            deployment=deployment,
+            by=planner,
+            label=stream_label,
+            position=stream_place,
+            kind=Camera.Kind.STREAM,
+            stream_url=file_stream_url(demo_video()),
+        )
+    services.camera_add(
+        deployment=deployment, by=planner, label=box_label, position=box_place, kind=Camera.Kind.BOX
+    )
+
+
 def _have_photographs() -> bool:
     folder = sample_faces_dir()
     return all((folder / name).is_file() for name in ("obama.jpg", *DEMO_FRAMES))
@@ -111,9 +164,10 @@ def alerts_seed(operator: Any) -> str:
         return f"Demo alerts already exist on {live}."
     if not _have_photographs():
         return "No demo alerts: fetch the sample faces first (make sample-faces)."
-    run = services.run_start(
-        deployment=live, operator=operator, source_label="Camera 1, Cranbourn Street exit"
-    ).run
+    from matching.models import Camera
+
+    box = Camera.objects.filter(deployment=live, kind=Camera.Kind.BOX).first()
+    run = services.run_start(deployment=live, operator=operator, camera=box).run
     frames = [
         services.Frame(
             image=engine.load_image(
@@ -127,6 +181,10 @@ def alerts_seed(operator: Any) -> str:
     ]
     result = services.run_process_batch(run=run, frames=frames)
     services.run_stop(run=run, by=operator, code="finished", reason="Demonstration clip processed.")
+    stream = Camera.objects.filter(deployment=live, kind=Camera.Kind.STREAM).first()
+    if stream is not None:
+        # Read from the moment the operator opens the console (the web server's thread).
+        services.run_start(deployment=live, operator=operator, camera=stream, start_reading=False)
     if result.alerts:
         services.alert_adjudicate(
             alert=result.alerts[0],

@@ -450,9 +450,10 @@ def _through_panel(
 def _sign_off(deployment: Deployment, users: dict[str, Any]) -> Deployment:
     # Sign-off pins the watchlist's fingerprint: it is enrolled first, as a planner
     # would have done while the request was with the panel.
-    from demo.engine import watchlist_seed
+    from demo.engine import cameras_seed, watchlist_seed
 
     watchlist_seed(deployment, users["planner"])
+    cameras_seed(deployment, users["planner"])
     return ds.deployment_sign_off(
         deployment=deployment,
         by=users["chair"],

@@ -683,6 +683,16 @@ class Outcome(AlertRates, models.Model):
     def is_counted_by_engine(self) -> bool:
         return self.engine_counted_at is not None
 
+    def faces_timeline(self) -> list[tuple[datetime, int]]:
+        """Faces seen hour by hour, only if the hours add up to the total published beside them."""
+        try:
+            timeline = [(datetime.fromisoformat(hour), int(n)) for hour, n in self.faces_hourly]
+        except (TypeError, ValueError):
+            return []
+        if not timeline or sum(n for _, n in timeline) != self.faces_seen:
+            return []
+        return sorted(timeline)
+
     def as_counts(self) -> dict[str, Any]:
         return {
             f.name: getattr(self, f.name)

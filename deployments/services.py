@@ -953,13 +953,19 @@ def outcome_record(*, deployment: Deployment, by: User, data: dict[str, Any]) ->
 
 @transaction.atomic
 def outcome_fill_from_engine(
-    *, deployment: Deployment, counts: dict[str, int], details: dict[str, Any] | None = None
+    *,
+    deployment: Deployment,
+    counts: dict[str, int],
+    details: dict[str, Any] | None = None,
+    faces_hourly: list[tuple[datetime, int]] | None = None,
 ) -> Outcome | None:
     """Fill a completed deployment's outcome with the engine's own counts.
 
     Only while the deployment is completed: before that there is no outcome yet, and once the
     results are published the public record stands. Complaints and the summary are the
     planner's and are left alone. From then on nobody may type over the engine's counts.
+    `faces_hourly` (faces seen per clock hour) is kept only if it adds up to faces_seen, so the
+    public chart never disagrees with the total beside it.
     """
     deployment = _lock(deployment)
     if deployment.state != State.COMPLETED:
@@ -967,13 +973,19 @@ def outcome_fill_from_engine(
     unknown = set(counts) - set(Outcome.ENGINE_FIELDS)
     if unknown:
         raise ValueError(f"not engine counts: {', '.join(sorted(unknown))}")
+    hourly = [[hour.isoformat(), n] for hour, n in sorted(faces_hourly or [])]
+    if sum(n for _, n in hourly) != counts.get("faces_seen", -1):
+        hourly = []
     outcome, _ = Outcome.objects.select_for_update().get_or_create(deployment=deployment)
-    if outcome.is_counted_by_engine and all(
-        getattr(outcome, name) == value for name, value in counts.items()
+    if (
+        outcome.is_counted_by_engine
+        and all(getattr(outcome, name) == value for name, value in counts.items())
+        and outcome.faces_hourly == hourly
     ):
         return outcome
     for name, value in counts.items():
         setattr(outcome, name, value)
+    outcome.faces_hourly = hourly
     outcome.engine_counted_at = timezone.now()
     outcome.save()
     audit_record(

@@ -296,6 +296,8 @@ class Alert(models.Model):
     entry = models.ForeignKey(WatchlistEntry, on_delete=models.PROTECT, related_name="alerts")
     distance = models.FloatField(help_text="Euclidean distance between the encodings.")
     seen_at = models.DateTimeField()
+    # When the engine saved it: seen_at to raised_at is the pipeline's latency.
+    raised_at = models.DateTimeField(default=timezone.now, editable=False)
     # Which batch of the run and which face in it: one alert per face per frame, however often
     # the queue delivers the batch. Empty for alerts from before batches were numbered.
     batch_seq = models.PositiveIntegerField(null=True, blank=True)

@@ -172,13 +172,14 @@ def camera_video(
     *,
     sequence: tuple[str, ...] = CAMERA_SEQUENCE,
     seconds_each: float = 1.0,
+    blank_seconds: float = 0.0,
     fps: int = 10,
     size: tuple[int, int] = (640, 480),
     directory: Path | None = None,
 ) -> Path:
     """Write an mp4v video of the sample photographs, each shown for ``seconds_each``.
 
-    Each photograph is scaled to fit a ``size`` frame on a grey background, as a camera at a
+    ``blank_seconds`` of empty scene come between them. Each photograph is scaled to fit a ``size`` frame on a grey background, as a camera at a
     doorway would see one person at a time. Needs opencv (installed with the engine).
     """
     import cv2
@@ -188,8 +189,12 @@ def camera_video(
     writer = cv2.VideoWriter(str(target), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
     if not writer.isOpened():
         raise SampleFacesUnavailable(f"OpenCV cannot write a video at {target}")
+    blank = np.full((height, width, 3), 128, dtype=np.uint8)
     try:
-        for name in sequence:
+        for number, name in enumerate(sequence):
+            if number and blank_seconds:
+                for _ in range(round(blank_seconds * fps)):
+                    writer.write(blank)
             with Image.open(folder / name) as opened:
                 picture = ImageOps.exif_transpose(opened).convert("RGB")
             picture.thumbnail(size)

@@ -443,7 +443,9 @@ OVERSIGHT_ENROL_UPSAMPLE = env_int("OVERSIGHT_ENROL_UPSAMPLE", 1)
 OVERSIGHT_API_MAX_FRAME_BYTES = env_int("OVERSIGHT_API_MAX_FRAME_BYTES", 8 * 1024 * 1024)
 # Cameras may name a video file (the demo's, the tests') only under this folder; unset, every
 # camera is a network stream (rtsp://, http://). Never set it in production.
-OVERSIGHT_CAMERA_FILE_ROOT = env("OVERSIGHT_CAMERA_FILE_ROOT") or ""
+OVERSIGHT_CAMERA_FILE_ROOT = env("OVERSIGHT_CAMERA_FILE_ROOT") or (
+    str(VAR_DIR / "cameras") if OVERSIGHT_DEMO else ""
+)
 # Frames an ingest worker puts in one batch for the matching workers, and the most batches of a
 # run that may wait in the queue: beyond that the ingest drops frames rather than fall behind.
 OVERSIGHT_INGEST_BATCH_FRAMES = env_int("OVERSIGHT_INGEST_BATCH_FRAMES", 1)

@@ -501,7 +501,9 @@ def notice_context(notice: Notice) -> dict[str, Any]:
     }
     if notice.outcome is not None:
         context["alerts_chart"] = alerts_chart(notice.outcome)
-        context["faces_chart"], context["faces_hourly"] = faces_chart(notice.outcome)
+        context["faces_chart"], context["faces_hourly"] = faces_chart(
+            notice.outcome, notice.outcome.faces_timeline()
+        )
     return context
 
 

@@ -86,15 +86,23 @@ def _ingest_in_thread(run_id: int) -> None:
         close_old_connections()
 
 
-def ingest_resume(*, now: datetime | None = None) -> list[int]:
-    """Hand every running stream run whose ingest has gone quiet to a worker (beat task)."""
+def ingest_resume(*, now: datetime | None = None, deployment: Any = None) -> list[int]:
+    """Hand every running stream run whose ingest has gone quiet to a worker (beat task).
+
+    Without a broker there is no beat: the operator's console calls this for its deployment,
+    so a run whose thread ended with the web server that ran it is read again.
+    """
     now = now or timezone.now()
     quiet = now - HEARTBEAT_STALE
-    runs = list(
-        Run.objects.filter(stopped_at=None, camera__kind=Camera.Kind.STREAM, started_at__lt=quiet)
-        .filter(Q(ingest_seen_at=None) | Q(ingest_seen_at__lt=quiet))
-        .values_list("pk", flat=True)
+    runs_quiet = Run.objects.filter(stopped_at=None, camera__kind=Camera.Kind.STREAM).filter(
+        Q(ingest_seen_at=None) | Q(ingest_seen_at__lt=quiet)
     )
+    if deployment is not None:
+        runs_quiet = runs_quiet.filter(deployment=deployment)
+    else:
+        # A run just started has its own dispatch on the way.
+        runs_quiet = runs_quiet.filter(started_at__lt=quiet)
+    runs = list(runs_quiet.values_list("pk", flat=True))
     for run_id in runs:
         ingest_dispatch(run_id)
     return runs

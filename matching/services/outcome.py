@@ -6,7 +6,7 @@ from django.db.models import Count, Q, Sum
 
 from deployments import services as deployment_services
 from deployments.models import Deployment, Outcome
-from matching.models import Alert, Run
+from matching.models import Alert, HourlyCount, Run
 
 
 def _engine_counts(deployment: Deployment) -> dict[str, int]:
@@ -33,8 +33,16 @@ def outcome_fill_from_runs(*, deployment: Deployment) -> Outcome | None:
     if not Run.objects.filter(deployment=deployment).exists():
         return None
     pending = Alert.objects.filter(run__deployment=deployment, verdict="").count()
+    hourly = (
+        HourlyCount.objects.filter(run__deployment=deployment)
+        .values("hour")
+        .annotate(n=Sum("faces_seen"))
+        .order_by("hour")
+        .values_list("hour", "n")
+    )
     return deployment_services.outcome_fill_from_engine(
         deployment=deployment,
         counts=_engine_counts(deployment),
         details={"alerts_not_adjudicated": pending},
+        faces_hourly=list(hourly),
     )

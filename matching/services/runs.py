@@ -74,12 +74,14 @@ def run_start(
     source_label: str = "",
     camera: Camera | None = None,
     at: datetime | None = None,
+    start_reading: bool = True,
 ) -> RunStart:
     """Start a run for one camera (or, from `manage.py watch`, one source of files), if the gate
     lets the deployment run now.
 
-    A stream camera's run is read by an ingest worker, queued once this commits; a box camera
-    sends frames to the frames API with the token returned here.
+    A stream camera's run is read by an ingest worker, queued once this commits (unless
+    `start_reading` is off: then `ingest_resume` hands it to one); a box camera sends frames
+    to the frames API with the token returned here.
     """
     at = at or timezone.now()
     check_operate(deployment, operator)
@@ -124,7 +126,7 @@ def run_start(
                 "threshold": run.threshold,
             },
         )
-        if camera is not None and camera.kind == Camera.Kind.STREAM:
+        if camera is not None and camera.kind == Camera.Kind.STREAM and start_reading:
             from .ingest import ingest_dispatch
 
             transaction.on_commit(partial(ingest_dispatch, run.pk))
@@ -341,6 +343,7 @@ def _save_batch(
             for item in pending:
                 item.alert.crop.save("crop.jpg", ContentFile(item.crop), save=False)
                 saved.append(item.alert.crop.name or "")
+                item.alert.raised_at = timezone.now()
                 item.alert.save()
                 result.alerts.append(item.alert)
                 result.labels.append(item.label)

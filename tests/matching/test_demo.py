@@ -82,3 +82,23 @@ def test_watch_refuses_each_demo_deployment_that_may_not_run_and_alerts_on_the_l
     assert status == 0, err
     assert [a["source"].rsplit("/", 1)[1] for a in alerts] == ["obama2.jpg", "obama3.jpg"]
     assert {a["subject_reference"] for a in alerts} == {"WNT-24-00731"}
+
+
+def test_the_live_demo_deployment_has_a_camera_playing_the_demo_video_into_the_console(
+    sample_faces, settings, tmp_path
+):  # type: ignore[no-untyped-def]
+    from matching.models import Camera
+    from matching.services.ingest import ingest_run
+
+    settings.OVERSIGHT_CAMERA_FILE_ROOT = str(tmp_path)
+    seed_demo(password="pw-for-tests-only")
+    live = Deployment.objects.live_at(timezone.now()).get()
+    assert live.cameras.filter(kind=Camera.Kind.STREAM).count() == 1
+    assert live.cameras.filter(kind=Camera.Kind.BOX).count() == 1
+    run = Run.objects.get(deployment=live, stopped_at=None)
+    assert run.camera is not None and run.camera.kind == Camera.Kind.STREAM
+    before = Alert.objects.filter(run__deployment=live).count()
+    assert ingest_run(run.pk, realtime=False, loop=False) == "stream_ended"
+    # Obama three times (2 frames each at 2 a second), Biden once: six new alerts.
+    assert Alert.objects.filter(run=run).count() == 6
+    assert Alert.objects.filter(run__deployment=live).count() == before + 6

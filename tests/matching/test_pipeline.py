@@ -78,3 +78,24 @@ def test_a_suspension_stops_the_camera_at_the_next_batch(live_camera: Any, actor
     assert ingest_run(run.pk, realtime=False) == "stopped"
     assert Batch.objects.filter(run=run).count() == 0
     assert not Alert.objects.filter(run=run).exists()
+
+
+def test_completion_publishes_the_hourly_counts_and_they_add_up_to_the_total(
+    live_camera: Any, actors: Any
+) -> None:
+    from deployments.models import Outcome
+    from public.charts import faces_chart
+
+    run = _start(live_camera, actors)
+    ingest_run(run.pk, realtime=False)
+    deployment = live_camera.deployment
+    ds.deployment_complete(deployment=deployment, at=deployment.ends_at)
+    outcome = Outcome.objects.get(deployment=deployment)
+    assert outcome.faces_seen == FACES
+    timeline = outcome.faces_timeline()
+    assert sum(n for _, n in timeline) == FACES
+    assert faces_chart(outcome, timeline)[1] is True
+    # Hours that do not add up to the published total are never charted.
+    Outcome.objects.filter(pk=outcome.pk).update(faces_hourly=[[timeline[0][0].isoformat(), 1]])
+    outcome.refresh_from_db()
+    assert outcome.faces_timeline() == []
