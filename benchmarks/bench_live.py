@@ -204,7 +204,6 @@ def queue_batches(live: Any, operator: Any, frames: int) -> Any:
 
 def scaling(run: Any, workers: Workers, count: int) -> dict[str, Any]:
     from matching.models import Alert, Batch
-
     from oversight.celery import app
 
     run.refresh_from_db()
@@ -233,9 +232,7 @@ def scaling(run: Any, workers: Workers, count: int) -> dict[str, Any]:
     span = (done[-1] - done[0]).total_seconds()
     per_batch = run.faces_seen / max(1, len(done))
     alerts = sorted(
-        Alert.objects.filter(run=run).values_list(
-            "batch_seq", "face_index", "entry_id", "distance"
-        )
+        Alert.objects.filter(run=run).values_list("batch_seq", "face_index", "entry_id", "distance")
     )
     return {
         "workers": count,

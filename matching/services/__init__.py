@@ -18,8 +18,8 @@ from ._common import (
     check_manage_watchlist,
     check_operate,
 )
-from .cameras import camera_add, camera_remove, cameras_pin_at_sign_off
 from .alerts import ADJUDICATION_FIELDS, alert_adjudicate
+from .cameras import camera_add, camera_remove, cameras_pin_at_sign_off
 from .outcome import outcome_fill_from_runs
 from .retention import PurgeReport, retention_purge
 from .runs import (

@@ -94,7 +94,12 @@ def camera_add(
         actor=by,
         action="camera.added",
         obj=deployment,
-        details={"camera": camera.pk, "label": label, "kind": kind, "fps": camera.frames_per_second},
+        details={
+            "camera": camera.pk,
+            "label": label,
+            "kind": kind,
+            "fps": camera.frames_per_second,
+        },
     )
     return camera
 

@@ -97,7 +97,11 @@ def camera_video(tmp_path_factory: Any, sample_faces: Path) -> Path:
 
 @pytest.fixture
 def live_camera(
-    actors: Any, documents: Any, sample_faces: Path, enrolled_faces: Any, camera_video: Path,
+    actors: Any,
+    documents: Any,
+    sample_faces: Path,
+    enrolled_faces: Any,
+    camera_video: Path,
     settings: Any,
 ) -> Any:
     """Like `live`, with one approved stream camera playing `camera_video` (2 frames a second).
