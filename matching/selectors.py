@@ -169,11 +169,7 @@ class CamerasSummary:
 
 
 def cameras_summary(deployment: Deployment) -> CamerasSummary:
-    cameras = list(
-        Camera.objects.filter(deployment=deployment)
-        .annotate(run_count=Count("runs"))
-        .order_by("pk")
-    )
+    cameras = list(Camera.objects.filter(deployment=deployment).order_by("pk"))
     current = _cameras_digest(
         [getattr(camera, name) for name in _CAMERA_FINGERPRINT_FIELDS] for camera in cameras
     )

@@ -20,7 +20,6 @@ document.addEventListener("DOMContentLoaded", function () {
       var target = document.getElementById(radio.getAttribute("data-aria-controls"));
       if (target) {
         target.hidden = !radio.checked;
-        radio.setAttribute("aria-expanded", radio.checked ? "true" : "false");
       }
     });
   }

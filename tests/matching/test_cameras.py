@@ -44,7 +44,7 @@ def approved_with_camera(actors: Any, documents: Any) -> tuple[Deployment, Camer
     return deployment, camera
 
 
-# --- adding and removing ---------------------------------------------------------------------------
+# --- adding and removing --------------------------------------------------------------------------
 def test_the_planner_adds_a_camera_and_the_trail_leaves_out_its_stream(actors, draft):
     camera = add(draft, stream_url="rtsp://admin:s3cret@10.0.0.5/stream1", frames_per_second="2.5")
     assert camera.deployment == draft and camera.frames_per_second == Decimal("2.5")
@@ -182,7 +182,7 @@ def test_no_camera_can_be_removed_after_sign_off(actors, approved_with_camera):
         services.camera_remove(camera=camera, by=actors.planner)
 
 
-# --- the pin ---------------------------------------------------------------------------------------
+# --- the pin --------------------------------------------------------------------------------------
 def test_sign_off_pins_the_cameras_fingerprint_and_the_trail_records_it(approved_with_camera):
     deployment, _ = approved_with_camera
     assert deployment.cameras_fingerprint == cameras_fingerprint(deployment=deployment)
@@ -213,7 +213,7 @@ def test_the_fingerprint_changes_with_every_field_the_gate_relies_on(draft, chan
     assert cameras_fingerprint(deployment=draft) != before
 
 
-# --- the gate ---------------------------------------------------------------------------------------
+# --- the gate -------------------------------------------------------------------------------------
 def refusals(deployment: Deployment) -> list[dict[str, Any]]:
     return [
         e.details for e in AuditEvent.objects.for_object(deployment).filter(action="gate.refused")
@@ -256,7 +256,10 @@ def test_the_gate_refuses_a_camera_added_after_sign_off_behind_the_services(
 ):
     deployment, approved = approved_with_camera
     smuggled = Camera.objects.create(
-        deployment=deployment, label="Camera 2", position="Behind the bins.", added_by=actors.planner
+        deployment=deployment,
+        label="Camera 2",
+        position="Behind the bins.",
+        added_by=actors.planner,
     )
     assert_camera_refused(deployment, smuggled)
     # The whole set no longer hashes to the pin, so the approved camera stops too.
@@ -288,7 +291,7 @@ def test_the_public_reason_for_a_camera_refusal_speaks_of_the_trial():
     assert "trial" in words and "deployment" not in words
 
 
-# --- what the notice is given ----------------------------------------------------------------------
+# --- what the notice is given ---------------------------------------------------------------------
 def test_the_notice_is_given_names_and_places_only(approved_with_camera):
     deployment, camera = approved_with_camera
     cameras = public_cameras(deployment)
@@ -301,7 +304,10 @@ def test_the_notice_is_given_nothing_of_cameras_that_no_longer_match_the_pin(
 ):
     deployment, _ = approved_with_camera
     Camera.objects.create(
-        deployment=deployment, label="Camera 2", position="Behind the bins.", added_by=actors.planner
+        deployment=deployment,
+        label="Camera 2",
+        position="Behind the bins.",
+        added_by=actors.planner,
     )
     cameras = public_cameras(deployment)
     assert cameras is not None and cameras.is_changed_since_approval and cameras.places == []
@@ -327,7 +333,7 @@ def test_a_password_in_a_stream_address_is_never_shown_again(address, shown):
     assert stream_address_shown(address) == shown
 
 
-# --- the planner's pages ----------------------------------------------------------------------------
+# --- the planner's pages --------------------------------------------------------------------------
 def cameras_url(deployment: Deployment) -> str:
     return reverse("staff:cameras", args=[deployment.reference])
 
