@@ -208,3 +208,27 @@ def datetime_boxes(name: str, moment: Any) -> dict[str, str]:
         f"{name}_{part}": str(getattr(local, part))
         for part in ("day", "month", "year", "hour", "minute")
     }
+
+
+def make_camera(
+    deployment: Deployment,
+    *,
+    label: str = "Camera 1, north exit",
+    position: str = "On the lamp post outside the station, facing the north exit.",
+    kind: str = "stream",
+    stream_url: str = "rtsp://10.0.0.5/stream1",
+    frames_per_second: str = "2",
+    by: Any = None,
+) -> Any:
+    """A camera added by the deployment's planner through the service (before sign-off)."""
+    from matching.services import camera_add
+
+    return camera_add(
+        deployment=deployment,
+        by=by or deployment.created_by,
+        label=label,
+        position=position,
+        kind=kind,
+        stream_url=stream_url,
+        frames_per_second=frames_per_second,
+    )
