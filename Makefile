@@ -6,7 +6,7 @@ PY := $(BIN)/python
 STAMP := $(VENV)/.installed-stamp
 PORT ?= 8000
 
-.PHONY: install demo serve test lint format sample-faces benchmarks bench-public clean
+.PHONY: install demo serve test lint format sample-faces benchmarks bench-public bench-live clean
 
 install: $(STAMP)
 
@@ -85,3 +85,10 @@ BENCH_REDIS_URL ?= redis://127.0.0.1:6379/15
 bench-public: install
 	$(PY) -m pip install --quiet -r benchmarks/requirements.txt
 	$(PY) benchmarks/bench_public.py --database-url $(BENCH_DATABASE_URL) --redis-url $(BENCH_REDIS_URL)
+
+# Live operations (benchmarks/README.md): cameras to the console, and matching workers' scaling.
+# Needs PostgreSQL and Redis; drops and rebuilds the database named and flushes the Redis db.
+BENCH_LIVE_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/oversight_bench_live
+BENCH_LIVE_REDIS_URL ?= redis://127.0.0.1:6379/14
+bench-live: install sample-faces
+	$(PY) benchmarks/bench_live.py --database-url $(BENCH_LIVE_DATABASE_URL) --redis-url $(BENCH_LIVE_REDIS_URL)

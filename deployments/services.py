@@ -973,8 +973,9 @@ def outcome_fill_from_engine(
     unknown = set(counts) - set(Outcome.ENGINE_FIELDS)
     if unknown:
         raise ValueError(f"not engine counts: {', '.join(sorted(unknown))}")
-    hourly = [[hour.isoformat(), n] for hour, n in sorted(faces_hourly or [])]
-    if sum(n for _, n in hourly) != counts.get("faces_seen", -1):
+    ordered = sorted(faces_hourly or [])
+    hourly: list[list[str | int]] = [[hour.isoformat(), n] for hour, n in ordered]
+    if sum(n for _, n in ordered) != counts.get("faces_seen", -1):
         hourly = []
     outcome, _ = Outcome.objects.select_for_update().get_or_create(deployment=deployment)
     if (

@@ -1,5 +1,5 @@
-"""Forms of the watchlist pages and the operator console. Rules live in the services; their
-refusals are attached back to the fields with `core.forms.attach_problems`."""
+"""Forms of the watchlist and cameras pages and the operator console. Rules live in the
+services; their refusals are attached back to the fields with `core.forms.attach_problems`."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from django.template.defaultfilters import filesizeformat
 from deployments.models import Deployment
 from legal.models import WatchlistCategory
 
-from .models import Alert
+from .models import Alert, Camera
 
 IMAGE_TYPES = "image/jpeg,image/png,image/webp,image/tiff,image/bmp,image/gif"
 
@@ -68,6 +68,60 @@ class RemoveEntryForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Written to the audit trail. The image and encoding are deleted at once.",
     )
+
+
+class CameraForm(forms.Form):
+    """A camera for the planner to add. The service checks the values (the stream's address,
+    the frame rate, a name used twice) and its refusals are attached back here."""
+
+    label = forms.CharField(
+        label="Name of the camera",
+        max_length=60,
+        help_text="A short name, for example “Camera 2, north exit”. It is published on the "
+        "trial's notice once the panel's chair signs the deployment off.",
+        error_messages={
+            "required": "Give the camera a short name, for example “Camera 2, north exit”."
+        },
+    )
+    position = forms.CharField(
+        label="Where it stands and what it looks at",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="In words for the public, for example “On the lamp post outside 12 High "
+        "Street, facing the station entrance”. It is published on the notice.",
+        error_messages={"required": "Say where the camera stands and what it looks at."},
+    )
+    kind = forms.ChoiceField(
+        label="How do its frames reach the register?",
+        choices=Camera.Kind.choices,
+        initial=Camera.Kind.STREAM,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Choose whether the register reads a stream or a box sends frames."
+        },
+    )
+    stream_url = forms.CharField(
+        label="Address of the camera's stream",
+        required=False,
+        max_length=500,
+        widget=forms.TextInput(attrs={"spellcheck": "false", "autocomplete": "off"}),
+        help_text="Starting rtsp://, rtsps://, http:// or https://, for example "
+        "rtsp://10.0.0.5/stream1. Restricted: only you and the deployment's operators see it, "
+        "and a password in it is never shown again.",
+    )
+    frames_per_second = forms.CharField(
+        label="Frames matched a second",
+        required=False,
+        initial="2",
+        max_length=8,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "class": "input--short"}),
+        help_text="From 0.5 to 10; 2 if left empty. More frames find a passing face more surely "
+        "and need more matching workers.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Needed for a stream, but not for a box: no "(optional)" beside it.
+        self.fields["stream_url"].needed_to_submit = True  # type: ignore[attr-defined]
 
 
 class RunStartForm(forms.Form):

@@ -80,8 +80,9 @@ REASONS: dict[str, str] = {
     "replaced by a newer version.",
     WATCHLIST_CHANGED: "The watchlist has changed since the panel approved it: someone was added, "
     "removed or changed.",
-    CAMERA_NOT_APPROVED: "The camera is not one the panel approved, or the deployment's cameras "
-    "have changed since: one was added, removed, moved or pointed at another stream.",
+    CAMERA_NOT_APPROVED: "The camera is not one of those fixed in the register when the trial was "
+    "signed off or put to urgent use, or the trial's cameras have changed since: one was added, "
+    "removed, moved or pointed at another stream.",
     THRESHOLD_LOOSENED: "The match threshold is looser than the one the panel approved, or looser "
     "than the policy's limit of {max_match_threshold}.",
 }

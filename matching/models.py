@@ -182,9 +182,7 @@ class Camera(models.Model):
         help_text="Where it stands and what it looks at, in words for the public notice."
     )
     kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.STREAM)
-    stream_url = models.CharField(
-        max_length=500, blank=True, validators=[camera_stream_validator]
-    )
+    stream_url = models.CharField(max_length=500, blank=True, validators=[camera_stream_validator])
     frames_per_second = models.DecimalField(
         max_digits=3,
         decimal_places=1,
@@ -262,6 +260,9 @@ class Batch(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["run", "seq"], name="one_batch_per_seq")]
 
+    def __str__(self) -> str:
+        return f"Batch {self.seq} of run {self.run_id}"
+
 
 class HourlyCount(models.Model):
     """Frames and faces a run counted in one clock hour: aggregates, nothing of anyone."""
@@ -274,6 +275,9 @@ class HourlyCount(models.Model):
     class Meta:
         ordering = ["hour", "run"]
         constraints = [models.UniqueConstraint(fields=["run", "hour"], name="one_count_per_hour")]
+
+    def __str__(self) -> str:
+        return f"Run {self.run_id} at {self.hour:%Y-%m-%d %H}:00"
 
 
 class Alert(models.Model):

@@ -179,14 +179,16 @@ def camera_video(
 ) -> Path:
     """Write an mp4v video of the sample photographs, each shown for ``seconds_each``.
 
-    ``blank_seconds`` of empty scene come between them. Each photograph is scaled to fit a ``size`` frame on a grey background, as a camera at a
-    doorway would see one person at a time. Needs opencv (installed with the engine).
+    ``blank_seconds`` of empty scene come between them. Each photograph is scaled to fit a
+    ``size`` frame on a grey background, as a camera at a doorway would see one person at a
+    time. Needs opencv (installed with the engine).
     """
     import cv2
 
     folder = directory or sample_faces_dir()
     width, height = size
-    writer = cv2.VideoWriter(str(target), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
+    fourcc = cv2.VideoWriter_fourcc(*"mp4v")  # type: ignore[attr-defined]
+    writer = cv2.VideoWriter(str(target), fourcc, fps, size)
     if not writer.isOpened():
         raise SampleFacesUnavailable(f"OpenCV cannot write a video at {target}")
     blank = np.full((height, width, 3), 128, dtype=np.uint8)

@@ -6,9 +6,11 @@ Query counts do not grow with the number of entries, runs or alerts shown.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
@@ -46,25 +48,29 @@ def watchlist_fingerprint(*, deployment: Deployment) -> str:
     return digest.hexdigest()
 
 
+_CAMERA_FINGERPRINT_FIELDS = ("pk", "label", "position", "kind", "stream_url", "frames_per_second")
+
+
+def _cameras_digest(rows: Iterable[Iterable[Any]]) -> str:
+    digest = hashlib.sha256(b"oversight-cameras-v1")
+    for row in rows:
+        for value in row:
+            part = str(value).encode()
+            digest.update(len(part).to_bytes(4, "big") + part)
+    return digest.hexdigest()
+
+
 def cameras_fingerprint(*, deployment: Deployment) -> str:
     """SHA-256 over the deployment's cameras: label, position, kind, stream and frame rate.
 
     Pinned at sign-off beside the watchlist's; the gate compares it before every batch, so a
     camera added, moved or pointed at another stream after sign-off is refused.
     """
-    from .models import Camera
-
-    digest = hashlib.sha256(b"oversight-cameras-v1")
-    rows = (
+    return _cameras_digest(
         Camera.objects.filter(deployment=deployment)
         .order_by("pk")
-        .values_list("pk", "label", "position", "kind", "stream_url", "frames_per_second")
+        .values_list(*_CAMERA_FINGERPRINT_FIELDS)
     )
-    for row in rows:
-        for value in row:
-            part = str(value).encode()
-            digest.update(len(part).to_bytes(4, "big") + part)
-    return digest.hexdigest()
 
 
 # --- who may do what ---------------------------------------------------------------------------
@@ -129,6 +135,87 @@ def watchlist_summary(deployment: Deployment) -> WatchlistSummary:
         pinned=deployment.watchlist_fingerprint,
         current=watchlist_fingerprint(deployment=deployment),
         purged_at=watchlist.purged_at if watchlist else None,
+    )
+
+
+# --- cameras ------------------------------------------------------------------------------------
+def cameras_are_open(deployment: Deployment) -> bool:
+    """May the planner still add or remove cameras? Before the chair's sign-off only, and not
+    once the deployment has been put to urgent use: that too pins them, and the engine may then
+    read them before the panel decides."""
+    return deployment.state in WATCHLIST_OPEN_STATES and not deployment.is_urgent
+
+
+def may_see_stream_addresses(deployment: Deployment, user: User) -> bool:
+    """The planner who set the cameras and the operators who run them."""
+    return deployment.is_planner(user) or deployment.is_operator(user)
+
+
+@dataclass
+class CamerasSummary:
+    """A deployment's cameras, in the order of their names, and whether they are still the ones
+    pinned at sign-off. One query, whatever the number of cameras."""
+
+    cameras: list[Camera] = field(default_factory=list)
+    pinned: str = ""
+    current: str = ""
+
+    @property
+    def is_pinned(self) -> bool:
+        return bool(self.pinned)
+
+    @property
+    def is_changed_since_approval(self) -> bool:
+        return bool(self.pinned) and self.pinned != self.current
+
+
+def cameras_summary(deployment: Deployment) -> CamerasSummary:
+    cameras = list(Camera.objects.filter(deployment=deployment).order_by("pk"))
+    current = _cameras_digest(
+        [getattr(camera, name) for name in _CAMERA_FINGERPRINT_FIELDS] for camera in cameras
+    )
+    cameras.sort(key=lambda camera: (camera.label.casefold(), camera.pk))
+    return CamerasSummary(cameras=cameras, pinned=deployment.cameras_fingerprint, current=current)
+
+
+def stream_address_shown(address: str) -> str:
+    """A stream address with its password, if it has one, left out: the planner typed it once,
+    and nobody needs to read it back from a page."""
+    parts = urlsplit(address)
+    if parts.password is None:
+        return address
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:••••@{host}"))
+
+
+@dataclass(frozen=True)
+class PublicCameras:
+    """What the public notice says of a trial's cameras: the name and place of each, and
+    nothing else (their streams are restricted)."""
+
+    places: list[dict[str, str]]
+    is_changed_since_approval: bool
+
+
+def public_cameras(deployment: Deployment) -> PublicCameras | None:
+    """The cameras pinned at sign-off (or at the declaration of urgent use), for the notice.
+
+    None when nothing was pinned (a deployment signed off before cameras were registered), or
+    when none was registered and none has been since: the notice then says nothing about
+    cameras rather than something it cannot vouch for. If the register's cameras no longer
+    match what was pinned (only a change outside the services can do that), the notice shows
+    none of them, since it cannot tell which were approved, and says that the gate refuses them.
+    """
+    if not deployment.cameras_fingerprint:
+        return None
+    summary = cameras_summary(deployment)
+    if summary.is_changed_since_approval:
+        return PublicCameras(places=[], is_changed_since_approval=True)
+    if not summary.cameras:
+        return None
+    return PublicCameras(
+        places=[{"label": c.label, "position": c.position} for c in summary.cameras],
+        is_changed_since_approval=False,
     )
 
 
@@ -293,6 +380,9 @@ def engine_panel(deployment: Deployment, user: User) -> dict[str, Any]:
         context["pending"] = alerts_of(deployment, pending=True).count()
         context["is_live"] = deployment.is_live(timezone.now())
     context["watchlist_open"] = deployment.state in WATCHLIST_OPEN_STATES
+    # Names and places only (public once signed off); the streams are on the cameras page.
+    context["cameras"] = cameras_summary(deployment)
+    context["cameras_open"] = cameras_are_open(deployment)
     return context
 
 

@@ -3,7 +3,7 @@ API (mounted under /api/v1/, namespace "api") by oversight/urls.py."""
 
 from django.urls import path, re_path
 
-from . import api, views
+from . import api, views, views_cameras
 
 staff_urlpatterns = [
     path("deployments/<str:reference>/watchlist/", views.watchlist, name="watchlist"),
@@ -16,6 +16,12 @@ staff_urlpatterns = [
         "deployments/<str:reference>/watchlist/<int:pk>/remove/",
         views.watchlist_entry_remove,
         name="watchlist_entry_remove",
+    ),
+    path("deployments/<str:reference>/cameras/", views_cameras.cameras, name="cameras"),
+    path(
+        "deployments/<str:reference>/cameras/<int:pk>/remove/",
+        views_cameras.camera_remove,
+        name="camera_remove",
     ),
     path("console/", views.console_index, name="console_index"),
     path("deployments/<str:reference>/console/", views.console, name="console"),

@@ -37,6 +37,7 @@ from deployments.models import (
     Suspension,
 )
 from legal.models import DocumentVersion, Instrument, UseCase
+from matching.selectors import PublicCameras, public_cameras
 
 from .models import PublicQuestion
 
@@ -158,6 +159,8 @@ class Notice:
     questions: list[dict[str, Any]] = field(default_factory=list)
     # The meetings held with Londoners before it (date, who, what was raised, what changed).
     engagement: list[dict[str, Any]] = field(default_factory=list)
+    # Where the cameras pinned at sign-off stand (names and places only), if any were.
+    cameras: PublicCameras | None = None
 
     @property
     def conditions(self) -> list[str]:
@@ -188,7 +191,7 @@ def _first_as_dict(rows: Any) -> dict[str, Any] | None:
 
 
 def public_notice(reference: str) -> Notice | None:
-    """The notice of one published trial, or None. Eight queries, whatever its size."""
+    """The notice of one published trial, or None. Nine queries, whatever its size."""
     trial = public_trials().filter(reference=reference).first()
     if trial is None:
         return None
@@ -240,6 +243,7 @@ def public_notice(reference: str) -> Notice | None:
         ],
         questions=questions,
         engagement=engagement_record(trial),
+        cameras=public_cameras(trial),
     )
 
 

@@ -212,21 +212,23 @@ def datetime_boxes(name: str, moment: Any) -> dict[str, str]:
 
 def make_camera(
     deployment: Deployment,
-    planner: Any,
     *,
     label: str = "Camera 1, north exit",
+    position: str = "On the lamp post outside the station, facing the north exit.",
     kind: str = "stream",
     stream_url: str = "rtsp://10.0.0.5/stream1",
-    position: str = "On the lamp post at the north exit, looking at people leaving the station.",
+    frames_per_second: str = "2",
+    by: Any = None,
 ) -> Any:
-    """A camera added by the planner through the service, before the chair's sign-off."""
-    from matching import services as ms
+    """A camera added by the deployment's planner through the service (before sign-off)."""
+    from matching.services import camera_add
 
-    return ms.camera_add(
+    return camera_add(
         deployment=deployment,
-        by=planner,
+        by=by or deployment.created_by,
         label=label,
         position=position,
         kind=kind,
-        stream_url=stream_url if kind == "stream" else "",
+        stream_url=stream_url,
+        frames_per_second=frames_per_second,
     )

@@ -189,6 +189,15 @@ MATRIX = {
     "staff:watchlist_entry_remove": staff(
         404, **{NTK: 403}, planner=(200, 400), at={"pk": "entry"}
     ),
+    # --- the cameras: set by the planner before sign-off, seen by the operators too ---------------
+    "staff:cameras": staff(404, **{NTK: 403}, planner=(200, 400), operator=(200, 403)),
+    "staff:cameras @public": staff(
+        404, **{NTK: 403}, planner=(200, 409), operator=(200, 403), at={"reference": "public"}
+    ),
+    "staff:camera_remove": staff(404, **{NTK: 403}, planner=(200, 302), at={"pk": "camera"}),
+    "staff:camera_remove @public": staff(
+        404, **{NTK: 403}, planner=409, at={"reference": "public", "pk": "public_camera"}
+    ),
     # --- the console, runs and alerts: the deployment's operators --------------------------------
     "staff:console_index": staff(200),
     "staff:console": staff(404, **{NTK: 403}, operator=200, at={"reference": "public"}),

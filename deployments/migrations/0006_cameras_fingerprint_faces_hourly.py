@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('deployments', '0005_staff_profile'),
+        ("deployments", "0005_staff_profile"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='deployment',
-            name='cameras_fingerprint',
+            model_name="deployment",
+            name="cameras_fingerprint",
             field=models.CharField(blank=True, max_length=64),
         ),
         migrations.AddField(
-            model_name='outcome',
-            name='faces_hourly',
+            model_name="outcome",
+            name="faces_hourly",
             field=models.JSONField(blank=True, default=list),
         ),
     ]

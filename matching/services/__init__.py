@@ -15,11 +15,12 @@ from ._common import (
     RunNotRunning,
     TokenExpired,
     TokenInvalid,
+    check_manage_cameras,
     check_manage_watchlist,
     check_operate,
 )
-from .cameras import camera_add, camera_remove, cameras_pin_at_sign_off
 from .alerts import ADJUDICATION_FIELDS, alert_adjudicate
+from .cameras import camera_add, camera_remove, cameras_pin_at_sign_off, check_cameras_open
 from .outcome import outcome_fill_from_runs
 from .retention import PurgeReport, retention_purge
 from .runs import (
@@ -56,6 +57,8 @@ __all__ = [
     "camera_add",
     "camera_remove",
     "cameras_pin_at_sign_off",
+    "check_cameras_open",
+    "check_manage_cameras",
     "check_manage_watchlist",
     "check_operate",
     "frame_discard",

@@ -42,6 +42,11 @@ def check_manage_watchlist(deployment: Deployment, user: User) -> None:
         raise NotPermitted("Only the planner who filed this deployment can change its watchlist.")
 
 
+def check_manage_cameras(deployment: Deployment, user: User) -> None:
+    if not deployment.is_planner(user):
+        raise NotPermitted("Only the planner who filed this deployment can change its cameras.")
+
+
 def check_operate(deployment: Deployment, user: User) -> None:
     if not deployment.is_operator(user):
         raise NotPermitted(

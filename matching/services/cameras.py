@@ -16,15 +16,21 @@ from audit.services import audit_record
 from core.errors import PreconditionsFailed, TransitionNotAllowed
 from deployments.models import Deployment
 from matching.models import Camera, camera_stream_validator
-from matching.selectors import WATCHLIST_OPEN_STATES, cameras_fingerprint
+from matching.selectors import cameras_are_open, cameras_fingerprint
 
-from ._common import User, check_manage_watchlist
+from ._common import User, check_manage_cameras
 
 
-def _check_cameras_open(deployment: Deployment) -> None:
-    if deployment.state in WATCHLIST_OPEN_STATES:
+def check_cameras_open(deployment: Deployment) -> None:
+    """Refuse a change to the cameras once they are pinned (`cameras_are_open`)."""
+    if cameras_are_open(deployment):
         return
     state = deployment.get_state_display().lower()
+    if deployment.is_urgent and deployment.approved_at is None:
+        raise TransitionNotAllowed(
+            f"{deployment} was put to urgent use: its cameras were fixed then, and the engine "
+            "may read only those. A different camera needs a new deployment request."
+        )
     if deployment.approved_at is None:
         raise TransitionNotAllowed(f"{deployment} is {state}: its cameras cannot be changed.")
     raise TransitionNotAllowed(
@@ -46,8 +52,8 @@ def camera_add(
 ) -> Camera:
     """Add a camera to a deployment that has not been signed off (the planner only)."""
     deployment = Deployment.objects.select_for_update().get(pk=deployment.pk)
-    check_manage_watchlist(deployment, by)
-    _check_cameras_open(deployment)
+    check_manage_cameras(deployment, by)
+    check_cameras_open(deployment)
     problems: dict[str, list[str]] = {}
     label = (label or "").strip()
     position = (position or "").strip()
@@ -94,7 +100,12 @@ def camera_add(
         actor=by,
         action="camera.added",
         obj=deployment,
-        details={"camera": camera.pk, "label": label, "kind": kind, "fps": camera.frames_per_second},
+        details={
+            "camera": camera.pk,
+            "label": label,
+            "kind": kind,
+            "fps": camera.frames_per_second,
+        },
     )
     return camera
 
@@ -103,8 +114,8 @@ def camera_add(
 def camera_remove(*, camera: Camera, by: User) -> None:
     """Remove a camera before sign-off (the planner only). A camera that ran is kept."""
     deployment = Deployment.objects.select_for_update().get(pk=camera.deployment_id)
-    check_manage_watchlist(deployment, by)
-    _check_cameras_open(deployment)
+    check_manage_cameras(deployment, by)
+    check_cameras_open(deployment)
     if camera.runs.exists():
         raise TransitionNotAllowed(
             f"{camera} has been used, so its record stays with the deployment's runs."

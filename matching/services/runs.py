@@ -14,9 +14,9 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import partial
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any, cast
 
 import numpy as np
@@ -236,6 +236,10 @@ def _matcher_for(deployment: Deployment, permit: Permit, actor: Any) -> engine.M
     )
     matcher = engine.Matcher(matrix, entry_ids=[pk for pk, _ in rows])
     with _MATCHERS_LOCK:
+        # A watchlist the deployment no longer has (its fingerprint changed) is dropped.
+        for key in [k for k, d in _MATCHER_DEPLOYMENT.items() if d == deployment.pk]:
+            _MATCHERS.pop(key, None)
+            _MATCHER_DEPLOYMENT.pop(key, None)
         _MATCHERS[permit.watchlist_fingerprint] = matcher
         _MATCHER_DEPLOYMENT[permit.watchlist_fingerprint] = deployment.pk
         while len(_MATCHERS) > _MATCHERS_KEPT:
@@ -298,9 +302,7 @@ def _count_hours(run: Run, hours: dict[datetime, list[int]]) -> None:
         if not updated:
             try:
                 with transaction.atomic():
-                    HourlyCount.objects.create(
-                        run=run, hour=hour, frames=frames, faces_seen=faces
-                    )
+                    HourlyCount.objects.create(run=run, hour=hour, frames=frames, faces_seen=faces)
             except IntegrityError:
                 # Another worker created the hour a moment ago: add to it instead.
                 HourlyCount.objects.filter(run=run, hour=hour).update(
@@ -403,7 +405,9 @@ def run_process_batch(
                 distance=match.distance,
                 seen_at=frame.seen_at or at,
             )
-            pending.append(_Pending(alert, engine.crop_face(frame.image, match.location), frame.label))
+            pending.append(
+                _Pending(alert, engine.crop_face(frame.image, match.location), frame.label)
+            )
     _save_batch(run, result, pending, hours)
     return result
 

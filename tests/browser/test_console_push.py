@@ -57,7 +57,7 @@ def test_a_new_alert_appears_in_the_open_console_without_a_reload(
     documents: Any,
 ) -> None:
     deployment = factories.make_draft(actors.planner)
-    factories.make_camera(deployment, actors.planner, label="Camera 2, south exit", kind="box")
+    factories.make_camera(deployment, label="Camera 2, south exit", kind="box")
     deployment = factories.to_approved(deployment, actors)
     deployment = factories.backdate(deployment, timedelta(days=2, hours=1))
     ds.operator_assign(deployment=deployment, operator=actors.operator, by=actors.authoriser)

@@ -70,8 +70,8 @@ def on_cameras(actors: Any, documents: Any, sample_faces: Path, enrolled_faces: 
     deployment = factories.make_draft(actors.planner)
     box, encoding = enrolled_faces["obama.jpg"]
     enrol_directly(deployment, sample_faces / "obama.jpg", encoding, "W-OBAMA-1", face_box=box)
-    factories.make_camera(deployment, actors.planner, label="Camera 1, north exit")
-    factories.make_camera(deployment, actors.planner, label="Camera 2, south exit", kind="box")
+    factories.make_camera(deployment, label="Camera 1, north exit")
+    factories.make_camera(deployment, label="Camera 2, south exit", kind="box")
     factories.to_approved(deployment, actors)
     deployment = factories.backdate(deployment, timedelta(days=2, hours=1))
     ds.operator_assign(deployment=deployment, operator=actors.operator, by=actors.authoriser)
@@ -117,7 +117,11 @@ def camera_video(tmp_path_factory: Any, sample_faces: Path) -> Path:
 
 @pytest.fixture
 def live_camera(
-    actors: Any, documents: Any, sample_faces: Path, enrolled_faces: Any, camera_video: Path,
+    actors: Any,
+    documents: Any,
+    sample_faces: Path,
+    enrolled_faces: Any,
+    camera_video: Path,
     settings: Any,
 ) -> Any:
     """Like `live`, with one approved stream camera playing `camera_video` (2 frames a second).

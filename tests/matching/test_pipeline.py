@@ -52,11 +52,11 @@ def test_a_batch_delivered_twice_is_written_once(live_camera: Any, actors: Any) 
     run = _start(live_camera, actors)
     from matching.samples import sample_faces_dir
 
-    image = engine.load_image(
-        sample_faces_dir() / "obama2.jpg", max_bytes=10**8, max_pixels=10**8
-    )
+    image = engine.load_image(sample_faces_dir() / "obama2.jpg", max_bytes=10**8, max_pixels=10**8)
     crops = engine.face_crops(image, engine.detect_faces(image, scale=0.5))
-    wire = [{"seen_at": run.started_at.isoformat(), "faces": [engine.crop_to_wire(c) for c in crops]}]
+    wire = [
+        {"seen_at": run.started_at.isoformat(), "faces": [engine.crop_to_wire(c) for c in crops]}
+    ]
     assert match_batch.apply(args=(run.pk, 1, wire)).get() == "matched"
     assert match_batch.apply(args=(run.pk, 1, wire)).get() == "duplicate"
     run.refresh_from_db()
@@ -99,3 +99,23 @@ def test_completion_publishes_the_hourly_counts_and_they_add_up_to_the_total(
     Outcome.objects.filter(pk=outcome.pk).update(faces_hourly=[[timeline[0][0].isoformat(), 1]])
     outcome.refresh_from_db()
     assert outcome.faces_timeline() == []
+
+
+def test_a_worker_keeps_the_approved_watchlist_only_while_the_gate_is_open(
+    live_camera: Any, actors: Any
+) -> None:
+    from matching.services import runs
+
+    runs._forget_matchers()
+    run = _start(live_camera, actors)
+    deployment = live_camera.deployment
+    assert run_match_crops(run_id=run.pk, seq=1, frames=[CropFrame(run.started_at, [])]) == (
+        "matched"
+    )
+    assert list(runs._MATCHER_DEPLOYMENT.values()) == [deployment.pk]
+    ds.deployment_suspend(deployment=deployment, by=actors.chair, reason="Complaint.")
+    assert run_match_crops(run_id=run.pk, seq=2, frames=[CropFrame(run.started_at, [])]) == (
+        "gate_closed"
+    )
+    assert deployment.pk not in runs._MATCHER_DEPLOYMENT.values()
+    assert not runs._MATCHERS

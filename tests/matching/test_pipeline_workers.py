@@ -50,8 +50,10 @@ def pipeline(request: Any, settings: Any, tmp_path: Any, live_camera: Any) -> It
         stack = ExitStack()
 
         def worker(self, kind: str, number: int = 1, **extra: str) -> Any:
-            queue = settings.OVERSIGHT_INGEST_QUEUE if kind == "ingest" else (
-                settings.OVERSIGHT_MATCHING_QUEUE
+            queue = (
+                settings.OVERSIGHT_INGEST_QUEUE
+                if kind == "ingest"
+                else (settings.OVERSIGHT_MATCHING_QUEUE)
             )
             return self.stack.enter_context(
                 running_celery_worker(

@@ -114,13 +114,17 @@ def test_a_face_that_matches_no_one_leaves_no_trace_anywhere(
 
     rows_after = every_row()
     binary, text = traces_of(encoding, location, distance, frame_bytes)
-    # No table gained or lost a row; the only change anywhere is the run's two counters.
+    # The only changes anywhere are counters: the run's two, and its count for this hour.
     changed = {
         t
         for t in rows_after
         if sorted(map(repr, rows_after[t])) != sorted(map(repr, rows_before[t]))
     }
-    assert changed == {"matching_run"}
+    assert changed == {"matching_run", "matching_hourlycount"}
+    from matching.models import HourlyCount
+
+    (hour,) = HourlyCount.objects.filter(run=run)
+    assert (hour.frames, hour.faces_seen) == (3, 3)  # numbers, nothing of the face
     run.refresh_from_db()
     assert (run.frames, run.faces_seen) == (3, 3)
     assert {len(v) for v in (rows_before["matching_run"], rows_after["matching_run"])} == {1}

@@ -57,6 +57,7 @@ MARKERS = {
     "MARKERintelcase": GROUPS["need_to_know"],
     "MARKERprivatenote": ("panel", "chair"),
     "MARKERsubject": ("planner", "operator"),
+    "MARKERstream": ("planner", "operator"),  # a camera's stream address
     "MARKERoperatorname": GROUPS["need_to_know"],
     "MARKERreviewername": GROUPS["need_to_know"],
     "markerquestioner@example.org": ("moderator",),
@@ -200,6 +201,12 @@ def build_world() -> tuple[dict[str, Any], dict[str, Any]]:
 
     restricted, restricted_entry = filed()
     public, public_entry = filed()
+    cameras = {
+        deployment.reference: factories.make_camera(
+            deployment, stream_url=f"rtsp://cam.example/MARKERstream-{deployment.pk}"
+        )
+        for deployment in (restricted, public)
+    }
     ds.deployment_sign_off(deployment=public, by=people["chair"], statement="Approved.")
     public.refresh_from_db()
     draft = factories.make_draft(people["planner"], intelligence_case="MARKERintelcase draft")
@@ -234,6 +241,8 @@ def build_world() -> tuple[dict[str, Any], dict[str, Any]]:
         "draft": draft.reference,
         "entry": restricted_entry.pk,
         "public_entry": public_entry.pk,
+        "camera": cameras[restricted.reference].pk,
+        "public_camera": cameras[public.reference].pk,
         "run": run.pk,
         "alert": alert.pk,
         "question": question.pk,

@@ -2,8 +2,9 @@
 
 A trial is filled with marker strings in every restricted place: the intelligence case, the
 reviewers' private notes, the names and usernames of the people who filed, authorised, reviewed
-and operated it, and the email of a person who asked a question, plus the words of a question
-still pending and of one removed. Every public output is then rendered and searched.
+and operated it, the email of a person who asked a question, a camera's stream address, and
+the words of a question still pending and of one removed. Every public output is then rendered
+and searched.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ MARKERS = (
     "markeremail@example.org",
     "MARKERpendingquestion",
     "MARKERremovedquestion",
+    "MARKERstream",
 )
 
 
@@ -75,6 +77,13 @@ def marked_trial(actors: Any, documents: Any) -> Any:
             private_notes="MARKERprivatenote about the informant",
         )
     factories.give_watchlist(trial)  # sign-off needs an enrolled watchlist
+    # A camera's stream address is restricted; its name and place are published.
+    factories.make_camera(
+        trial,
+        label="Camera 1, market gate",
+        position="Above the market gate.",
+        stream_url="rtsp://MARKERstream:MARKERstream@10.0.0.5/MARKERstream",
+    )
     ds.deployment_sign_off(deployment=trial, by=chair, statement="Approved.")
     ds.operator_assign(deployment=trial, operator=operator, by=authoriser)
     trial.refresh_from_db()
@@ -130,6 +139,11 @@ def test_no_public_output_shows_a_restricted_field(client: Client, marked_trial:
     assert ref in outputs[reverse("public:trial_detail", args=[ref])]
     assert "Public words" in outputs[reverse("public:trial_report_pdf", args=[ref])]
     assert "Off topic." in outputs[reverse("public:trial_detail", args=[ref])]
+    for url in (
+        reverse("public:trial_detail", args=[ref]),
+        reverse("public:trial_report_pdf", args=[ref]),
+    ):
+        assert "Camera 1, market gate" in outputs[url], url
     for url, text in outputs.items():
         for marker in MARKERS:
             assert marker.lower() not in text.lower(), f"{marker} appears in {url}"
