@@ -150,7 +150,7 @@ def _ids(response: Any) -> list[int]:
 
     if response.status_code != 200:
         return []
-    return [int(m) for m in re.findall(rb'data-alert-id="(\d+)"', response.content)]
+    return [int(m) for m in re.findall(rb'data-alert="(\d+)"', response.content)]
 
 
 def latency(live: Any, operator: Any, cameras: int, seconds: float) -> dict[str, Any]:

@@ -229,6 +229,12 @@ def console_index(request: StaffRequest) -> HttpResponse:
 @never_cache
 def console(request: StaffRequest, reference: str) -> HttpResponse:
     deployment = _operated(request, reference)
+    if settings.OVERSIGHT_INGEST_IN_PROCESS:
+        # Without a broker there is no beat: a camera whose reading thread ended with the web
+        # server that ran it is read again when its console is opened.
+        from .services.ingest import ingest_resume
+
+        ingest_resume(deployment=deployment)
     return _render_console(request, deployment, RunStartForm())
 
 

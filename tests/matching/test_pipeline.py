@@ -119,3 +119,36 @@ def test_a_worker_keeps_the_approved_watchlist_only_while_the_gate_is_open(
     )
     assert deployment.pk not in runs._MATCHER_DEPLOYMENT.values()
     assert not runs._MATCHERS
+
+
+def test_without_a_broker_the_console_reads_a_camera_whose_thread_ended_with_the_server(
+    live_camera: Any, actors: Any, client: Any, settings: Any
+) -> None:
+    """The embedded default (the demo): the camera's ingest runs in a thread of the web
+    process; a run left without one (the server restarted) is read again when its console is
+    opened, and its alerts arrive. On PostgreSQL: the tests' SQLite is an in-memory database
+    shared between threads, which locks whole tables (the demo's file database, in WAL mode,
+    lets readers and a writer work at once)."""
+    from django.urls import reverse
+
+    from tests.conftest import needs_real_services, wait_for
+
+    needs_real_services(postgres=True)
+    run = run_start(
+        deployment=live_camera.deployment,
+        operator=actors.operator,
+        camera=live_camera,
+        start_reading=False,
+    ).run
+    settings.OVERSIGHT_INGEST_IN_PROCESS = True
+    client.force_login(actors.operator)
+    response = client.get(reverse("staff:console", args=[live_camera.deployment.reference]))
+    assert response.status_code == 200
+
+    def ended() -> bool:
+        run.refresh_from_db()
+        return run.stopped_at is not None
+
+    wait_for(ended, timeout=60, what="the camera's video to play to its end")
+    assert run.stop_code == "stream_ended"
+    assert Alert.objects.filter(run=run).count() == MATCHING_FRAMES
