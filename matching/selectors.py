@@ -142,8 +142,11 @@ def watchlist_summary(deployment: Deployment) -> WatchlistSummary:
 def cameras_are_open(deployment: Deployment) -> bool:
     """May the planner still add or remove cameras? Before the chair's sign-off only, and not
     once the deployment has been put to urgent use: that too pins them, and the engine may then
-    read them before the panel decides."""
+    read them before the panel decides. The watchlist follows the same rule for additions."""
     return deployment.state in WATCHLIST_OPEN_STATES and not deployment.is_urgent
+
+
+watchlist_is_open = cameras_are_open
 
 
 def may_see_stream_addresses(deployment: Deployment, user: User) -> bool:
@@ -379,7 +382,7 @@ def engine_panel(deployment: Deployment, user: User) -> dict[str, Any]:
         context["runs"] = list(runs_of(deployment)[:5])
         context["pending"] = alerts_of(deployment, pending=True).count()
         context["is_live"] = deployment.is_live(timezone.now())
-    context["watchlist_open"] = deployment.state in WATCHLIST_OPEN_STATES
+    context["watchlist_open"] = watchlist_is_open(deployment)
     # Names and places only (public once signed off); the streams are on the cameras page.
     context["cameras"] = cameras_summary(deployment)
     context["cameras_open"] = cameras_are_open(deployment)

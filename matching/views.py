@@ -33,7 +33,6 @@ from .forms import AdjudicationForm, RemoveEntryForm, RunStartForm, WatchlistEnt
 from .gate import GateClosed, gate_preview
 from .models import Alert, Camera, Run, WatchlistEntry
 from .selectors import (
-    WATCHLIST_OPEN_STATES,
     alert_for,
     alerts_of,
     alerts_waiting_since,
@@ -44,6 +43,7 @@ from .selectors import (
     operated_deployments,
     runs_of,
     watchlist_entries,
+    watchlist_is_open,
     watchlist_summary,
 )
 from .services.ingest import HEARTBEAT_STALE
@@ -90,7 +90,7 @@ def watchlist(request: StaffRequest, reference: str) -> HttpResponse:
         raise NotPermitted(
             "Only the planner who filed this deployment and its operators can see its watchlist."
         )
-    can_add = deployment.is_planner(request.user) and deployment.state in WATCHLIST_OPEN_STATES
+    can_add = deployment.is_planner(request.user) and watchlist_is_open(deployment)
     form = None
     if can_add:
         form = WatchlistEntryForm(
@@ -137,7 +137,7 @@ def watchlist(request: StaffRequest, reference: str) -> HttpResponse:
         "summary": watchlist_summary(deployment),
         "form": form,
         "is_planner": deployment.is_planner(request.user),
-        "is_open": deployment.state in WATCHLIST_OPEN_STATES,
+        "is_open": watchlist_is_open(deployment),
         "retention_hours": settings.OVERSIGHT_WATCHLIST_RETENTION_HOURS,
     }
     return render(

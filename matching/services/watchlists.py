@@ -56,6 +56,11 @@ def watchlist_entry_add(
     """
     deployment = Deployment.objects.select_for_update().get(pk=deployment.pk)
     check_manage_watchlist(deployment, by)
+    if deployment.is_urgent and deployment.state in WATCHLIST_OPEN_STATES:
+        raise TransitionNotAllowed(
+            f"{deployment} has been put to urgent use, which fixed its watchlist: no one can be "
+            "added before the panel's decision."
+        )
     if deployment.state not in WATCHLIST_OPEN_STATES:
         state = deployment.get_state_display().lower()
         if deployment.approved_at is None:

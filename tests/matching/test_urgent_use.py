@@ -209,3 +209,25 @@ def test_a_batch_matched_while_the_refusal_commits_keeps_no_alert(
     assert errors == []
     assert closed.value.reason_code == gate.URGENT_REFUSED
     assert not Alert.objects.filter(run__deployment=urgent).exists()
+
+
+def test_no_one_can_be_added_to_the_watchlist_once_urgent_use_has_pinned_it(
+    urgent: Deployment, actors: Any, sample_faces: Path
+):
+    from django.core.files.base import ContentFile
+
+    from core.errors import TransitionNotAllowed
+
+    before = urgent.watchlist_fingerprint
+    with pytest.raises(TransitionNotAllowed, match="urgent use"):
+        services.watchlist_entry_add(
+            deployment=urgent,
+            by=actors.planner,
+            subject_reference="W-LATE-2",
+            category=urgent.watchlist_categories[0],
+            image_provenance="Custody image 24/1.",
+            legal_basis="PACE s.64A.",
+            image=ContentFile((sample_faces / "biden.jpg").read_bytes(), name="x.jpg"),
+        )
+    assert WatchlistEntry.objects.filter(watchlist__deployment=urgent).count() == 1
+    assert services.watchlist_fingerprint(deployment=urgent) == before
