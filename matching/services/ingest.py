@@ -55,6 +55,10 @@ def ingest_dispatch(run_id: int) -> None:
     logged, not raised: the run is saved, and `ingest_resume` starts it when the broker is back.
     """
     if settings.OVERSIGHT_INGEST_IN_PROCESS:
+        # The lease is taken here, so the page that started (or resumed) the camera already
+        # shows it as sending, and a second dispatch does not start a second thread.
+        if not _claim(run_id, timezone.now()):
+            return
         thread = threading.Thread(
             target=_ingest_in_thread, args=(run_id,), name=f"ingest-run-{run_id}", daemon=True
         )
@@ -79,7 +83,7 @@ def ingest_dispatch(run_id: int) -> None:
 
 def _ingest_in_thread(run_id: int) -> None:
     try:
-        ingest_run(run_id)
+        ingest_run(run_id, claimed=True)
     except Exception:
         logger.exception("The ingest of run %s failed", run_id)
     finally:
@@ -174,11 +178,13 @@ def ingest_run(
     realtime: bool = True,
     loop: bool | None = None,
     max_frames: int | None = None,
+    claimed: bool = False,
 ) -> str:
     """Read one stream run until it is stopped or its stream ends; returns why it ended.
 
     `realtime` plays a video file at its own speed, as a camera would deliver it; `loop`
     starts a video file again at its end (the demo's camera), by default as configured.
+    `claimed` says the caller has already taken the run's lease (`ingest_dispatch`).
     """
     import cv2
     import numpy as np
@@ -189,7 +195,7 @@ def ingest_run(
         return "not_a_stream"
     if run.stopped_at is not None:
         return "stopped"
-    if not _claim(run_id, timezone.now()):
+    if not claimed and not _claim(run_id, timezone.now()):
         return "already_ingesting"
     if loop is None:
         loop = settings.OVERSIGHT_CAMERA_FILE_LOOP
