@@ -17,7 +17,7 @@ and the script checks that both builds, and every process, give the same encodin
 non-zero if they do not.
 
 Run from the repository root after ``make engine-fast`` (or ``deploy/engine-fast.sh wheel``):
-``.venv/bin/python benchmarks/bench_encode.py``; ``--passes 5 --repeat 1`` for a quick look.
+``.venv/bin/python benchmarks/bench_encode.py``; ``--seconds 3 --repeat 1`` for a quick look.
 """
 
 from __future__ import annotations
@@ -91,7 +91,7 @@ def _environment(site: Path) -> dict[str, str]:
 
 
 def _worker(options: argparse.Namespace) -> int:
-    """Encode the faces ``--passes`` times after a "go" on stdin; report on stdout as JSON."""
+    """Encode the faces in turn for ``--seconds`` after a "go" on stdin; report as JSON."""
     import numpy as np
 
     from matching import engine
@@ -123,9 +123,13 @@ def _worker(options: argparse.Namespace) -> int:
     sys.stdin.readline()  # "go": every process starts together
     start, cpu_start = time.monotonic(), time.process_time()
     count = 0
-    for _ in range(options.passes):
+    # The same time for both builds, so that load elsewhere weighs on them alike; whole faces
+    # only, so a process stops at most one face past the time.
+    while time.monotonic() - start < options.seconds:
         for image, boxes in zip(images, locations, strict=True):
             count += len(engine.encode_faces(image, boxes))
+            if time.monotonic() - start >= options.seconds:
+                break
     report |= {
         "start": start,
         "end": time.monotonic(),
@@ -167,9 +171,9 @@ class Measurement:
         return self.faces / self.wall
 
 
-def _measure(build: str, site: Path, processes: int, passes: int, locations: str) -> Measurement:
+def _measure(build: str, site: Path, processes: int, seconds: float, locations: str) -> Measurement:
     command = [sys.executable, str(Path(__file__).resolve()), "--worker", "encode"]
-    command += ["--passes", str(passes), "--locations", locations]
+    command += ["--seconds", str(seconds), "--locations", locations]
     children = [
         subprocess.Popen(  # a fixed argument list, no shell
             command,
@@ -226,7 +230,7 @@ def _max_difference(a: list[list[float]], b: list[list[float]]) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--passes", type=int, default=10, help="passes over the 7 faces")
+    parser.add_argument("--seconds", type=float, default=10.0, help="of encoding per measurement")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each measurement")
     parser.add_argument("--worker", choices=["locate", "encode"], help=argparse.SUPPRESS)
     parser.add_argument("--locations", help=argparse.SUPPRESS)
@@ -266,8 +270,8 @@ def main() -> int:
     cores = os.cpu_count() or 1
     counts = sorted({1, cores})
     print(
-        f"bench_encode: {len(FACES)} sample faces x {options.passes} passes per process, "
-        f"known face locations, one BLAS thread per process, {options.repeat} runs"
+        f"bench_encode: {len(FACES)} sample faces encoded in turn for {options.seconds:g} s per "
+        f"measurement, known face locations, one BLAS thread per process, {options.repeat} runs"
     )
     print(
         f"machine: {cores} cores, {platform.machine()}, Python {platform.python_version()}, "
@@ -283,7 +287,7 @@ def main() -> int:
         order = list(sites.items()) if run % 2 == 0 else list(reversed(sites.items()))
         for build, site in order:
             for processes in counts:
-                measurement = _measure(build, site, processes, options.passes, json.dumps(boxes))
+                measurement = _measure(build, site, processes, options.seconds, json.dumps(boxes))
                 results.setdefault((build, processes), []).append(measurement)
 
     header = (

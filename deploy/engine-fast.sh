@@ -9,11 +9,13 @@
 #   deploy/engine-fast.sh bin       go back to dlib-bin
 #   deploy/engine-fast.sh reapply   after `make install` reinstalled the requirements: swap the
 #                                   cached build back in if `make engine-fast` had installed it
-#   deploy/engine-fast.sh target D  install the wheel into directory D (for the benchmark)
+#   deploy/engine-fast.sh wheel-path  print the cached wheel's path, if it is built
 #
 # Measured on these machines: one face encoding took 0.148 s with dlib-bin and 0.031 s with
 # this build at one BLAS thread per process (DESIGN.md, "Infrastructure").
 set -eu
+# Paths below are the repository's; VENV may be given relative to it (make passes .venv).
+cd "$(dirname "$0")/.."
 
 VENV=${VENV:-.venv}
 PY="$VENV/bin/python"
@@ -111,7 +113,7 @@ site_packages() {
 SAMPLE_ENCODING="$CACHE/dlib-bin-encoding.npy"
 encode_sample() {
     # $1: where to write the encoding.
-    OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 "$PY" - "$1" <<'EOF'
+    OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 "$PY" -W "ignore:pkg_resources is deprecated" - "$1" <<'EOF'
 import sys
 from pathlib import Path
 
@@ -161,7 +163,7 @@ install_fast() {
     "$PY" -m pip uninstall --quiet --yes dlib-bin dlib 2>/dev/null || true
     "$PY" -m pip install --quiet --no-deps --force-reinstall "$wheel"
     check_links_openblas "$(site_packages)"
-    "$PY" -c "import face_recognition_models, face_recognition"
+    "$PY" -W "ignore:pkg_resources is deprecated" -c "import face_recognition_models, face_recognition"
     echo "$wheel" >"$MARKER"
     if [ -f "$SAMPLE_ENCODING" ]; then
         "$PY" -m matching.samples >/dev/null
@@ -178,7 +180,7 @@ install_bin() {
     rm -f "$MARKER"
     "$PY" -m pip install --quiet --no-deps --force-reinstall \
         "$(grep '^dlib-bin==' requirements.txt)"
-    "$PY" -c "import face_recognition_models, face_recognition"
+    "$PY" -W "ignore:pkg_resources is deprecated" -c "import face_recognition_models, face_recognition"
     echo "engine-fast: dlib-bin is installed in $VENV again"
 }
 
@@ -196,24 +198,11 @@ reapply() {
     fi
 }
 
-install_target() {
-    # $1: a directory to hold the fast dlib alone (put first on PYTHONPATH to use it).
-    [ -n "${1:-}" ] || die "target needs a directory"
-    wheel=$(wheel_path)
-    [ -n "$wheel" ] || die "no engine-fast wheel in $WHEEL_DIR: run make engine-fast first"
-    if ! ls "$1"/_dlib_pybind11*.so >/dev/null 2>&1; then
-        rm -rf "$1"
-        "$PY" -m pip install --quiet --no-deps --target "$1" "$wheel"
-    fi
-    check_links_openblas "$1"
-}
-
 case "${1:-}" in
     wheel) build_wheel ;;
     install) install_fast ;;
     reapply) reapply ;;
     bin) install_bin ;;
-    target) install_target "${2:-}" ;;
     wheel-path) wheel_path ;;
-    *) die "usage: $0 wheel|install|bin|reapply|target DIR|wheel-path" ;;
+    *) die "usage: $0 wheel|install|bin|reapply|wheel-path" ;;
 esac
