@@ -5,7 +5,7 @@
 #   deploy/engine-fast.sh wheel     build the wheel once into .cache/engine-fast/ (about 16
 #                                   minutes of both cores, 1.4 GB of memory at peak)
 #   deploy/engine-fast.sh install   build if needed, then swap it in for dlib-bin in .venv and
-#                                   check that it encodes exactly as dlib-bin does
+#                                   check that it encodes as dlib-bin does (within 1e-6)
 #   deploy/engine-fast.sh bin       go back to dlib-bin
 #   deploy/engine-fast.sh reapply   after `make install` reinstalled the requirements: swap the
 #                                   cached build back in if `make engine-fast` had installed it
