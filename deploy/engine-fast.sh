@@ -12,7 +12,8 @@
 #   deploy/engine-fast.sh wheel-path  print the cached wheel's path, if it is built
 #
 # Measured on these machines: one face encoding took 0.148 s with dlib-bin and 0.031 s with
-# this build at one BLAS thread per process (DESIGN.md, "Infrastructure").
+# this build at one BLAS thread per process (DESIGN.md, "Infrastructure"); benchmarks/README.md
+# has the figures of benchmarks/bench_encode.py.
 set -eu
 # Paths below are the repository's; VENV may be given relative to it (make passes .venv).
 cd "$(dirname "$0")/.."
@@ -90,7 +91,7 @@ build_wheel() {
     # --no-cache-dir: pip's cache would otherwise hand back a dlib wheel built earlier, perhaps
     # without BLAS. --no-binary dlib: the source distribution, with its build tools (setuptools,
     # cmake) still taken as wheels. DLIB_USE_* reach CMake through dlib's setup.py; CUDA is off
-    # because these machines have no GPU and a CUDA build would encode differently.
+    # so that a GPU toolkit on the building machine is never required on the running one.
     DLIB_USE_BLAS=ON DLIB_USE_LAPACK=ON DLIB_USE_CUDA=OFF \
         nice -n "${ENGINE_FAST_NICE:-10}" "$PY" -m pip wheel --no-cache-dir --no-deps \
         --no-binary dlib "dlib==$DLIB_VERSION" --wheel-dir "$tmp" \
@@ -110,7 +111,7 @@ site_packages() {
 
 # The same face, the same known box, encoded by dlib-bin (recorded before the swap) and by the
 # new build: face_recognition's results must not change with the engine.
-SAMPLE_ENCODING="$CACHE/dlib-bin-encoding.npy"
+SAMPLE_ENCODING="$CACHE/dlib-bin-$DLIB_VERSION-encoding.npy"
 encode_sample() {
     # $1: where to write the encoding.
     OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 "$PY" -W "ignore:pkg_resources is deprecated" - "$1" <<'EOF'
@@ -140,8 +141,9 @@ import numpy as np
 before, after = np.load(sys.argv[1]), np.load(sys.argv[2])
 diff = float(np.max(np.abs(before - after)))
 print(f"engine-fast: the sample face's encoding differs from dlib-bin's by at most {diff:.2e}")
-if diff > 1e-6:
-    sys.exit("engine-fast: the new build encodes differently from dlib-bin; run make engine-bin")
+# The builds sum dlib's matrix products in different orders: a few float32 steps apart
+# (3e-7 measured), never more than a millionth.
+sys.exit(1 if diff > 1e-6 else 0)
 EOF
 }
 
@@ -167,8 +169,12 @@ install_fast() {
     echo "$wheel" >"$MARKER"
     if [ -f "$SAMPLE_ENCODING" ]; then
         "$PY" -m matching.samples >/dev/null
-        encode_sample "$CACHE/engine-fast-encoding.npy"
-        compare_sample "$CACHE/engine-fast-encoding.npy"
+        encode_sample "$CACHE/engine-fast-$DLIB_VERSION-encoding.npy"
+        if ! compare_sample "$CACHE/engine-fast-$DLIB_VERSION-encoding.npy"; then
+            # An engine that encodes differently must not stay in place, even for a moment.
+            install_bin
+            die "the OpenBLAS build encodes differently from dlib-bin; dlib-bin is back in place"
+        fi
     else
         echo "engine-fast: no dlib-bin encoding recorded to compare with (dlib-bin was not installed)"
     fi
