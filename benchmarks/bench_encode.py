@@ -104,7 +104,9 @@ def _worker(options: argparse.Namespace) -> int:
     maps = Path("/proc/self/maps").read_text() if Path("/proc/self/maps").exists() else ""
     report: dict[str, object] = {
         "dlib": str(Path(dlib.__file__).parent.parent),
-        "openblas": "libopenblas" in maps,
+        # The system's OpenBLAS, as the built extension links it (numpy's own copy is named
+        # libscipy_openblas64_ and does not count).
+        "openblas": "/libopenblas" in maps,
     }
     if options.worker == "locate":
         report["locations"] = [
