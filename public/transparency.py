@@ -51,6 +51,13 @@ def _version(package: str) -> str:
         return "not installed"
 
 
+def _dlib_version() -> str:
+    # The prebuilt dlib-bin, or dlib itself once `make engine-fast` has put its OpenBLAS build
+    # in dlib-bin's place: the same release either way.
+    version = _version("dlib-bin")
+    return _version("dlib") if version == "not installed" else version
+
+
 def _summary(version: DocumentVersion, limit: int = 600) -> str:
     """A version's opening paragraph, cut at a word boundary."""
     first = version.body.strip().split("\n\n", 1)[0].strip()
@@ -139,7 +146,7 @@ def atrs_record(at: datetime | None = None) -> dict[str, Any]:
                 "external_supplier": None,
                 "software": [
                     {"name": "face_recognition", "version": _version("face_recognition")},
-                    {"name": "dlib", "version": _version("dlib-bin")},
+                    {"name": "dlib", "version": _dlib_version()},
                 ],
             },
             "decision_making_process": {

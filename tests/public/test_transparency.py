@@ -93,3 +93,19 @@ def test_the_web_page_reads_the_record(client: Any, documents: Any):
     assert "Risks and what is done about them" in page
     dpia = documents[Document.Kind.DPIA]
     assert f"{dpia.document.title}, version 1</a>" in page
+
+
+def test_the_record_names_dlib_whichever_build_is_installed(monkeypatch: Any, db: None):
+    # `make engine-fast` replaces the dlib-bin wheel with dlib itself, built against OpenBLAS.
+    from importlib import metadata
+
+    from public import transparency
+
+    def version(package: str) -> str:
+        if package == "dlib-bin":
+            raise metadata.PackageNotFoundError(package)
+        return {"dlib": "20.0.1", "face_recognition": "1.3.0"}[package]
+
+    monkeypatch.setattr(transparency.metadata, "version", version)
+    software = transparency.atrs_record()["tier_2"]["owner_and_responsibility"]["software"]
+    assert {"name": "dlib", "version": "20.0.1"} in software
