@@ -173,6 +173,29 @@ return 0
 """
 
 
+class _Handle:
+    """One cache backend's Redis client, key prefix, and the connection the reads use."""
+
+    def __init__(self, *, client: Any, prefix: str) -> None:
+        self.client = client
+        self.prefix = prefix
+        self.reader: Any = None
+
+    def mget(self, keys: list[str]) -> list[bytes | None]:
+        """MGET on a connection of its own: no pool, no retries (a failure is answered by the
+        database, and the next read connects again)."""
+        if self.reader is None:
+            pool = self.client.connection_pool
+            self.reader = pool.connection_class(**pool.connection_kwargs)
+        try:
+            self.reader.send_command("MGET", *keys)
+            return self.reader.read_response()  # type: ignore[no-any-return]
+        except BaseException:
+            self.reader.disconnect()
+            self.reader = None
+            raise
+
+
 class SharedVersions:
     """A copy of the version tokens in the shared cache (Redis), so that a cached page costs
     one round trip to Redis and none to the database. The database stays the truth.
@@ -197,37 +220,42 @@ class SharedVersions:
     PENDING = "~"
 
     def __init__(self) -> None:
-        # One client per cache backend (each thread has its own backend): making a Redis client
-        # costs more than the round trip it makes.
-        self._clients: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+        # Per cache backend (each thread has its own): its client, the keys' prefix and a
+        # connection of its own for the reads. Made once: making a Redis client, or going
+        # through its pool and retries, costs more than the round trip itself.
+        self._handles: weakref.WeakKeyDictionary[Any, _Handle] = weakref.WeakKeyDictionary()
 
-    def _client(self) -> Any | None:
+    def _handle(self) -> _Handle | None:
         from django.core.cache import caches
         from django.core.cache.backends.redis import RedisCache
 
         backend = caches["default"]
         if not isinstance(backend, RedisCache):
             return None
-        client = self._clients.get(backend)
-        if client is None:
-            client = self._clients[backend] = backend._cache.get_client(write=True)
-        return client
+        handle = self._handles.get(backend)
+        if handle is None:
+            # The database's name too: two databases (CI runs, a staging copy) may share Redis.
+            prefix = f"{backend.key_prefix}:public-version:{connection.settings_dict['NAME']}:"
+            handle = _Handle(client=backend._cache.get_client(write=True), prefix=prefix)
+            self._handles[backend] = handle
+        return handle
+
+    def _client(self) -> Any | None:
+        handle = self._handle()
+        return handle.client if handle is not None else None
 
     def key(self, name: str) -> str:
-        from django.core.cache import caches
-
-        # The database's name too: two databases (CI workers, a staging copy) may share Redis.
-        database = connection.settings_dict["NAME"]
-        return f"{caches['default'].key_prefix}:public-version:{database}:{name}"
+        handle = self._handle()
+        return (handle.prefix if handle is not None else "") + name
 
     def read(self, names: list[str]) -> tuple[dict[str, str], list[str]]:
         """The settled tokens found, and the scopes with no copy at all (pending ones are in
         neither: the database answers for them, and nothing is copied back)."""
-        client = self._client()
-        if client is None:
+        handle = self._handle()
+        if handle is None:
             return {}, []
         try:
-            values = client.mget([self.key(name) for name in names])
+            values = handle.mget([handle.prefix + name for name in names])
         except Exception:  # the cache is down: the database answers
             logger.warning("The shared versions could not be read.", exc_info=True)
             return {}, []
@@ -292,6 +320,7 @@ class SharedVersions:
                 client.delete(*found)
         except Exception:
             logger.warning("The shared versions could not be forgotten.", exc_info=True)
+        self._handles.clear()  # the next test's database may have another name
 
 
 shared_versions = SharedVersions()
