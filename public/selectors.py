@@ -369,15 +369,25 @@ def report_years() -> list[int]:
     first = timezone.localtime(bounds["first"]).year
     last = timezone.localtime(bounds["last"]).year
     candidates = list(range(last, first - 1, -1))
-    probes = []
+    # One probe, compiled once with stand-in bounds that each year's replace: compiling an ORM
+    # query per year would cost more than the ten years' probes themselves.
+    adapt = connection.ops.adapt_datetimefield_value
+    low, high = _start_of_year(1901), _start_of_year(1902)
+    probe = published.filter(starts_at__gte=low, starts_at__lt=high).values("pk")[:1]
+    sql, params = probe.query.sql_with_params()
+    stand_ins = {adapt(low): 0, adapt(high): 1}
+    places = [(index, stand_ins[value]) for index, value in enumerate(params) if value in stand_ins]
+    if len(places) != 2:  # pragma: no cover - the ORM's placeholders are not what they were
+        raise RuntimeError("The years' probe could not be built.")
+    values: list[Any] = []
     for year in candidates:
-        in_year = published.filter(
-            starts_at__gte=_start_of_year(year), starts_at__lt=_start_of_year(year + 1)
-        )
-        probes.append(in_year.values("pk")[:1].query.sql_with_params())
-    sql = "SELECT " + ", ".join(f"EXISTS ({probe})" for probe, _ in probes)
+        year_bounds = (adapt(_start_of_year(year)), adapt(_start_of_year(year + 1)))
+        year_params = list(params)
+        for index, which in places:
+            year_params[index] = year_bounds[which]
+        values += year_params
     with connection.cursor() as cursor:
-        cursor.execute(sql, [value for _, params in probes for value in params])
+        cursor.execute("SELECT " + ", ".join([f"EXISTS ({sql})"] * len(candidates)), values)
         found = cursor.fetchone()
     return [year for year, exists in zip(candidates, found, strict=True) if exists]
 
