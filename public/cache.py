@@ -9,10 +9,14 @@ Never stale, with any number of workers and any cache:
 - each scope has a version token in the database (`CacheVersion`); every change that alters
   what the public sees replaces its scopes' tokens *in its own transaction* (`bump`, called
   through `core.public_changes.announce` and `deployments.hooks.after_change`);
-- each request first reads its scopes' tokens (one indexed query), then looks its page up under
-  a key made of them. After a change commits, the very next request builds a new key and
-  computes the page afresh; a request that read the old tokens before the commit can only
-  store what it computed under the old key, which nobody asks for again;
+- each request first reads its scopes' tokens, then looks its page up under a key made of
+  them. After a change commits, the very next request builds a new key and computes the page
+  afresh; a request that read the old tokens before the commit can only store what it
+  computed under the old key, which nobody asks for again. With Redis the tokens are read from
+  a copy kept there (`SharedVersions`: one round trip, no query; the order of its writes keeps
+  it as fresh as the database), otherwise from the database (one indexed query);
+- a page found is served from the worker's own memory (`_Memory`, by the same versioned key,
+  so never stale), its gzipped body, ETag and headers worked out once per entry;
 - a trial's public status also changes with time alone (upcoming, live, ended), so an entry
   that shows trials is valid only until the next start or end of an approved trial, and no
   entry for longer than `OVERSIGHT_PUBLIC_CACHE_SECONDS`;
