@@ -41,6 +41,7 @@ import functools
 import gzip
 import hashlib
 import logging
+import os
 import re
 import secrets
 import struct
@@ -184,13 +185,16 @@ class _Handle:
         self.client = client
         self.prefix = prefix
         self.reader: Any = None
+        self.pid = 0
 
     def mget(self, keys: list[str]) -> list[bytes | None]:
         """MGET on a connection of its own: no pool, no retries (a failure is answered by the
         database, and the next read connects again)."""
-        if self.reader is None:
+        if self.reader is None or self.pid != os.getpid():
+            # A forked worker never shares its parent's socket (redis-py's pool checks too).
             pool = self.client.connection_pool
             self.reader = pool.connection_class(**pool.connection_kwargs)
+            self.pid = os.getpid()
         try:
             self.reader.send_command("MGET", *keys)
             return self.reader.read_response()  # type: ignore[no-any-return]
@@ -213,8 +217,9 @@ class SharedVersions:
     - a reader that found a scope absent copies the database's token back with SET NX, so it can
       never overwrite a mark or a newer token written meanwhile.
     Each copy expires after `OVERSIGHT_PUBLIC_CACHE_SECONDS` (then it is read from the database
-    again), which also bounds the one case these writes cannot cover: Redis unreachable by the
-    change that marks a scope, yet reachable by readers afterwards. A rolled-back change leaves
+    again), which also bounds the cases these writes cannot cover: Redis unreachable by the
+    change that marks a scope yet reachable by readers afterwards, or a mark evicted by Redis
+    in the moments before its change commits. A rolled-back change leaves
     its pending mark, so readers use the database until the mark expires: slower, never stale.
 
     Only a cache that every worker shares can hold the copy: with each worker's local memory
