@@ -80,6 +80,13 @@ class State(models.TextChoices):
 
 # States in which a signed-off deployment is shown to the public.
 PUBLIC_STATES = (State.APPROVED, State.SUSPENDED, State.COMPLETED, State.REPORT_PUBLISHED)
+# The trials the public record shows (`DeploymentQuerySet.public`, `Deployment.is_public`): signed
+# off and not since withdrawn from it; or put to urgent use, whose notice is public from the
+# urgency and stays public after it is refused, saying so. Also the condition of the partial
+# index the public pages read through, so the index and the filter cannot drift apart.
+PUBLIC_TRIALS = models.Q(notice_published_at__isnull=False) & (
+    models.Q(state__in=PUBLIC_STATES) | models.Q(urgent_declared_at__isnull=False)
+)
 
 
 class PublicStatus(models.TextChoices):
@@ -114,12 +121,8 @@ class DeploymentQuerySet(models.QuerySet["Deployment"]):
         return self.filter(notice_published_at__isnull=False)
 
     def public(self) -> DeploymentQuerySet:
-        """The trials the public record shows: signed off, and not since withdrawn from it; or
-        put to urgent use, whose notice is public from the urgency and stays public after it
-        is refused, saying so."""
-        return self.published().filter(
-            models.Q(state__in=PUBLIC_STATES) | models.Q(urgent_declared_at__isnull=False)
-        )
+        """The trials the public record shows (`PUBLIC_TRIALS`)."""
+        return self.filter(PUBLIC_TRIALS)
 
     def live_at(self, at: datetime) -> DeploymentQuerySet:
         return self.filter(state=State.APPROVED, starts_at__lte=at, ends_at__gt=at)
@@ -268,6 +271,18 @@ class Deployment(models.Model):
             models.Index(fields=["ends_at"], name="deployment_ends_at"),
             models.Index(fields=["notice_published_at"], name="deployment_notice_published"),
             models.Index(fields=["report_published_at"], name="deployment_report_published"),
+            # The published trials only, by start: the lists' pages and counts, the years with
+            # a report and the trials of one year read this index, not the register's rows.
+            models.Index(
+                fields=["starts_at", "state"], condition=PUBLIC_TRIALS, name="deployment_public"
+            ),
+            # The suspended trials; the urgent uses awaiting the panel's decision.
+            models.Index(fields=["state"], name="deployment_state"),
+            models.Index(
+                fields=["urgent_decision_due_at"],
+                condition=models.Q(urgent_declared_at__isnull=False),
+                name="deployment_urgent_due",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -159,13 +159,15 @@ def fairness(request: HttpRequest) -> HttpResponse:
         context["parity_within_to"], context["parity_next"] = evaluation.parity_summary()
     if reference is not None:
         current = portfolio(at=now, reference=reference)
+        # The page lists the trials a page at a time (`?page=`), newest approvals last; only
+        # the page shown is put into rows (each needs its notice's address).
+        shown = Paginator(current.contributions, TRIALS_PER_PAGE).get_page(request.GET.get("page"))
+        rows = portfolio_public_rows(list(shown.object_list))
+        trials: Page[dict[str, Any]] = Page(rows, shown.number, shown.paginator)  # type: ignore[arg-type]
         context.update(
             reference=reference,
             exposure=current.exposure,
-            # The page lists the trials a page at a time (`?page=`), newest approvals last.
-            trials=Paginator(
-                portfolio_public_rows(current.contributions), TRIALS_PER_PAGE
-            ).get_page(request.GET.get("page")),
+            trials=trials,
             uncounted=len(current.uncounted),
             over=current.exposure.over_limit(limit),
             chart=exposure_chart(

@@ -9,10 +9,14 @@ Never stale, with any number of workers and any cache:
 - each scope has a version token in the database (`CacheVersion`); every change that alters
   what the public sees replaces its scopes' tokens *in its own transaction* (`bump`, called
   through `core.public_changes.announce` and `deployments.hooks.after_change`);
-- each request first reads its scopes' tokens (one indexed query), then looks its page up under
-  a key made of them. After a change commits, the very next request builds a new key and
-  computes the page afresh; a request that read the old tokens before the commit can only
-  store what it computed under the old key, which nobody asks for again;
+- each request first reads its scopes' tokens, then looks its page up under a key made of
+  them. After a change commits, the very next request builds a new key and computes the page
+  afresh; a request that read the old tokens before the commit can only store what it
+  computed under the old key, which nobody asks for again. With Redis the tokens are read from
+  a copy kept there (`SharedVersions`: one round trip, no query; the order of its writes keeps
+  it as fresh as the database), otherwise from the database (one indexed query);
+- a page found is served from the worker's own memory (`_Memory`, by the same versioned key,
+  so never stale), its gzipped body, ETag and headers worked out once per entry;
 - a trial's public status also changes with time alone (upcoming, live, ended), so an entry
   that shows trials is valid only until the next start or end of an approved trial, and no
   entry for longer than `OVERSIGHT_PUBLIC_CACHE_SECONDS`;
@@ -37,9 +41,11 @@ import functools
 import gzip
 import hashlib
 import logging
+import os
 import re
 import secrets
 import struct
+import weakref
 import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
@@ -57,7 +63,7 @@ from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.middleware.csrf import get_token
 from django.utils import timezone
-from django.utils.cache import get_conditional_response, patch_vary_headers
+from django.utils.cache import get_conditional_response
 from django.utils.http import http_date, parse_http_date_safe
 
 from core import public_changes
@@ -109,24 +115,38 @@ def bump(scopes: Iterable[str]) -> None:
     if not names:
         return
     now = timezone.now()
+    tokens = {name: secrets.token_hex(8) for name in names}
     CacheVersion.objects.bulk_create(
-        [CacheVersion(scope=name, token=secrets.token_hex(8), changed_at=now) for name in names],
+        [CacheVersion(scope=name, token=tokens[name], changed_at=now) for name in names],
         update_conflicts=True,
         unique_fields=["scope"],
         update_fields=["token", "changed_at"],
     )
+    shared_versions.announce(tokens)
     queue_public_files_refresh()
 
 
 def versions(scopes: Iterable[str]) -> str:
-    """The current tokens of these scopes, as one string: one indexed query ("" for none).
+    """The current tokens of these scopes, as one string ("" for none).
 
-    A scope never changed yet is given a random token on first read, so that an entry left in
-    Redis by another database (a restored backup, another test) can never match it.
+    Read from the shared cache's copy (`SharedVersions`: one round trip to Redis) when it has
+    them all, else from the database (one indexed query), which is the truth.
     """
     names = sorted(set(scopes))
     if not names:
         return ""
+    found, absent = shared_versions.read(names)
+    if len(found) < len(names):
+        wanted = [name for name in names if name not in found]
+        from_database = _database_tokens(wanted)
+        found.update(from_database)
+        shared_versions.fill({name: from_database[name] for name in absent})
+    return ",".join(f"{name}={found[name]}" for name in names)
+
+
+def _database_tokens(names: list[str]) -> dict[str, str]:
+    """A scope never changed yet is given a random token on first read, so that an entry left
+    in Redis by another database (a restored backup, another test) can never match it."""
     found = _tokens(names)
     if len(found) < len(names):
         CacheVersion.objects.bulk_create(
@@ -134,16 +154,185 @@ def versions(scopes: Iterable[str]) -> str:
             ignore_conflicts=True,
         )
         found = _tokens(names)
-    return ",".join(f"{name}={found[name]}" for name in names)
+    return found
 
 
 def _tokens(names: list[str]) -> dict[str, str]:
-    # Plain SQL: this runs on every cached request, and the ORM would double its cost.
+    # Plain SQL: this runs on every request the shared copy cannot answer; the ORM doubles it.
     table = CacheVersion._meta.db_table
     marks = ", ".join(["%s"] * len(names))
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT scope, token FROM {table} WHERE scope IN ({marks})", names)  # noqa: S608
         return dict(cursor.fetchall())
+
+
+# Replaces a pending token by the committed one only if no later change has marked it since.
+_SETTLE = """
+for index, key in ipairs(KEYS) do
+    local now = redis.call('GET', key)
+    if now == false or now == ARGV[2 * index - 1] then
+        redis.call('SET', key, ARGV[2 * index], 'EX', ARGV[#ARGV])
+    end
+end
+return 0
+"""
+
+
+class _Handle:
+    """One cache backend's Redis client, key prefix, and the connection the reads use."""
+
+    def __init__(self, *, client: Any, prefix: str) -> None:
+        self.client = client
+        self.prefix = prefix
+        self.reader: Any = None
+        self.pid = 0
+
+    def mget(self, keys: list[str]) -> list[bytes | None]:
+        """MGET on a connection of its own: no pool, no retries (a failure is answered by the
+        database, and the next read connects again)."""
+        if self.reader is None or self.pid != os.getpid():
+            # A forked worker never shares its parent's socket (redis-py's pool checks too).
+            pool = self.client.connection_pool
+            self.reader = pool.connection_class(**pool.connection_kwargs)
+            self.pid = os.getpid()
+        try:
+            self.reader.send_command("MGET", *keys)
+            return self.reader.read_response()  # type: ignore[no-any-return]
+        except BaseException:
+            self.reader.disconnect()
+            self.reader = None
+            raise
+
+
+class SharedVersions:
+    """A copy of the version tokens in the shared cache (Redis), so that a cached page costs
+    one round trip to Redis and none to the database. The database stays the truth.
+
+    Never stale, as the tokens in the database are, because of the order of the writes:
+    - a change first marks its scopes *pending* in Redis ("~" and its new token), inside its
+      transaction; a reader that finds a scope pending (or absent) reads the database, which
+      gives the old token until the commit and the new one after it;
+    - once the change commits, the pending mark is replaced by the new token, and only if it is
+      still this change's mark (a later change's mark, or its token, is never overwritten);
+    - a reader that found a scope absent copies the database's token back with SET NX, so it can
+      never overwrite a mark or a newer token written meanwhile.
+    Each copy expires after `OVERSIGHT_PUBLIC_CACHE_SECONDS` (then it is read from the database
+    again), which also bounds the cases these writes cannot cover: Redis unreachable by the
+    change that marks a scope yet reachable by readers afterwards, or a mark evicted by Redis
+    in the moments before its change commits. A rolled-back change leaves
+    its pending mark, so readers use the database until the mark expires: slower, never stale.
+
+    Only a cache that every worker shares can hold the copy: with each worker's local memory
+    (the embedded default) every request reads the database, as before.
+    """
+
+    PENDING = "~"
+
+    def __init__(self) -> None:
+        # Per cache backend (each thread has its own): its client, the keys' prefix and a
+        # connection of its own for the reads. Made once: making a Redis client, or going
+        # through its pool and retries, costs more than the round trip itself.
+        self._handles: weakref.WeakKeyDictionary[Any, _Handle] = weakref.WeakKeyDictionary()
+
+    def _handle(self) -> _Handle | None:
+        from django.core.cache import caches
+        from django.core.cache.backends.redis import RedisCache
+
+        backend = caches["default"]
+        if not isinstance(backend, RedisCache):
+            return None
+        handle = self._handles.get(backend)
+        if handle is None:
+            # The database's name too: two databases (CI runs, a staging copy) may share Redis.
+            prefix = f"{backend.key_prefix}:public-version:{connection.settings_dict['NAME']}:"
+            handle = _Handle(client=backend._cache.get_client(write=True), prefix=prefix)
+            self._handles[backend] = handle
+        return handle
+
+    def _client(self) -> Any | None:
+        handle = self._handle()
+        return handle.client if handle is not None else None
+
+    def key(self, name: str) -> str:
+        handle = self._handle()
+        return (handle.prefix if handle is not None else "") + name
+
+    def read(self, names: list[str]) -> tuple[dict[str, str], list[str]]:
+        """The settled tokens found, and the scopes with no copy at all (pending ones are in
+        neither: the database answers for them, and nothing is copied back)."""
+        handle = self._handle()
+        if handle is None:
+            return {}, []
+        try:
+            values = handle.mget([handle.prefix + name for name in names])
+        except Exception:  # the cache is down: the database answers
+            logger.warning("The shared versions could not be read.", exc_info=True)
+            return {}, []
+        found: dict[str, str] = {}
+        absent: list[str] = []
+        for name, value in zip(names, values, strict=True):
+            if value is None:
+                absent.append(name)
+            elif not value.startswith(b"~"):
+                found[name] = value.decode()
+        return found, absent
+
+    def fill(self, tokens: dict[str, str]) -> None:
+        client = self._client()
+        if client is None or not tokens:
+            return
+        try:
+            with client.pipeline(transaction=False) as pipe:
+                for name, token in tokens.items():
+                    pipe.set(self.key(name), token, nx=True, ex=max_age())
+                pipe.execute()
+        except Exception:  # the next reader reads the database again
+            logger.warning("The shared versions could not be filled.", exc_info=True)
+
+    def announce(self, tokens: dict[str, str]) -> None:
+        """Mark these scopes pending now; put their new tokens in place once committed."""
+        client = self._client()
+        if client is None:
+            return
+        keys = [self.key(name) for name in tokens]
+        try:
+            with client.pipeline(transaction=False) as pipe:
+                for key, token in zip(keys, tokens.values(), strict=True):
+                    pipe.set(key, self.PENDING + token, ex=max_age())
+                pipe.execute()
+        except Exception:
+            logger.error(
+                "The shared versions could not be marked pending; readers may see the old "
+                "version of %s for up to %s seconds.",
+                ", ".join(tokens),
+                max_age(),
+                exc_info=True,
+            )
+            return
+        settle = [v for token in tokens.values() for v in (self.PENDING + token, token)]
+        transaction.on_commit(lambda: self._settle(client, keys, [*settle, str(max_age())]))
+
+    def _settle(self, client: Any, keys: list[str], arguments: list[str]) -> None:
+        try:
+            client.eval(_SETTLE, len(keys), *keys, *arguments)
+        except Exception:  # still pending: readers use the database until the mark expires
+            logger.warning("The shared versions could not be settled.", exc_info=True)
+
+    def forget(self) -> None:
+        """Drop this database's copies (tests, whose database is rolled back under Redis)."""
+        client = self._client()
+        if client is None:
+            return
+        try:
+            found = list(client.scan_iter(match=self.key("*"), count=1000))
+            if found:
+                client.delete(*found)
+        except Exception:
+            logger.warning("The shared versions could not be forgotten.", exc_info=True)
+        self._handles.clear()  # the next test's database may have another name
+
+
+shared_versions = SharedVersions()
 
 
 @functools.cache
@@ -339,45 +528,59 @@ def accepts_gzip(request: HttpRequest) -> bool:
     return bool(_GZIP.search(accepted)) and "gzip;q=0" not in accepted.replace(" ", "")
 
 
+def _prepared(entry: dict[str, Any], use_gzip: bool) -> tuple[str, list[tuple[str, str]]]:
+    """The ETag and the headers of one representation, worked out once per worker and entry."""
+    ready = entry.get("_prepared")
+    if ready is None:
+        ready = {}
+        for zipped in (False, True):
+            # A different representation has a different strong validator (RFC 9110, 8.8.3).
+            etag = entry["etag"][:-1] + '-gzip"' if zipped else entry["etag"]
+            headers = dict(entry["headers"])
+            headers["ETag"] = etag
+            headers["Last-Modified"] = http_date(entry["last_modified"])
+            # Browsers and proxies may keep the page but ask each time (a 304 when unchanged).
+            headers.setdefault("Cache-Control", "no-cache")
+            headers["Vary"] = "Accept-Encoding, Cookie"
+            if zipped:
+                headers["Content-Encoding"] = "gzip"
+            ready[zipped] = (etag, list(headers.items()))
+        # Kept with the entry in this worker's memory only (it is added after it is stored).
+        entry["_prepared"] = ready
+    return ready[use_gzip]  # type: ignore[no-any-return]
+
+
 def _serve(request: HttpRequest, entry: dict[str, Any], status: str) -> HttpResponseBase:
     body: bytes = entry["body"]
     gzipped: bytes | None = entry["gzip"]
-    etag: str = entry["etag"]
-    use_gzip = accepts_gzip(request) and (gzipped is not None or bool(entry.get("gzip_parts")))
-    if use_gzip:
-        # A different representation has a different strong validator (RFC 9110, 8.8.3).
-        etag = etag[:-1] + '-gzip"'
-    response = HttpResponse()
-    for name, value in entry["headers"].items():
-        response[name] = value
-    response["ETag"] = etag
-    response["Last-Modified"] = http_date(entry["last_modified"])
-    if not response.has_header("Cache-Control"):
-        # Browsers and proxies may keep the page but ask each time (a 304 when unchanged).
-        response["Cache-Control"] = "no-cache"
-    patch_vary_headers(response, ("Accept-Encoding", "Cookie"))
-    response[STATUS_HEADER] = status
-    modified = int(entry["last_modified"])
-    if get_conditional_response(request, etag=etag, last_modified=modified) is not None:
-        # The reader's copy is current (If-None-Match, else If-Modified-Since): 304.
-        conditional = get_conditional_response(
-            request, etag=etag, last_modified=modified, response=response
-        )
-        assert conditional is not None
-        conditional[STATUS_HEADER] = status
-        return conditional
     parts = entry.get("gzip_parts")
+    use_gzip = (gzipped is not None or bool(parts)) and accepts_gzip(request)
+    etag, headers = _prepared(entry, use_gzip)
+    meta = request.META
+    if "HTTP_IF_NONE_MATCH" in meta or "HTTP_IF_MODIFIED_SINCE" in meta:
+        modified = int(entry["last_modified"])
+        if get_conditional_response(request, etag=etag, last_modified=modified) is not None:
+            # The reader's copy is current (If-None-Match, else If-Modified-Since): 304.
+            response = HttpResponse()
+            for name, value in headers:
+                if name != "Content-Encoding":
+                    response[name] = value
+            conditional = get_conditional_response(
+                request, etag=etag, last_modified=modified, response=response
+            )
+            assert conditional is not None
+            conditional[STATUS_HEADER] = status
+            return conditional
     if parts:  # the page has a form (searching a large export for it costs a millisecond)
         token = get_token(request).encode()
         if use_gzip:
             gzipped = _gzip_with_token(body, parts, token)
         else:
             body = body.replace(CSRF_PLACEHOLDER, token)
-    if use_gzip and gzipped is not None:
-        response.content = gzipped
-        response["Content-Encoding"] = "gzip"
-    else:
-        response.content = body
+    response = HttpResponse(gzipped if use_gzip else body)
+    for name, value in headers:
+        response[name] = value
+    response[STATUS_HEADER] = status
     return response
 
 

@@ -143,8 +143,9 @@ class CacheVersion(models.Model):
     """The version of one part of the public record (`core.public_changes` scopes).
 
     `public.cache` replaces `token` in the same transaction as a change to that part, and reads
-    it (one indexed query per request) to build the key the page is cached under; so a cached
-    page is never served after the change that altered it has committed, whatever the cache.
+    it to build the key the page is cached under (from its copy in Redis when there is one,
+    else one indexed query per request); so a cached page is never served after the change
+    that altered it has committed, whatever the cache.
     """
 
     scope = models.CharField(max_length=60, unique=True)

@@ -20,7 +20,8 @@ from typing import Any
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db import connection
+from django.db.models import Count, Exists, Max, Min, OuterRef, Q
 from django.utils import timezone
 
 from deployments.models import (
@@ -33,6 +34,7 @@ from deployments.models import (
     Outcome,
     PublicStatus,
     Review,
+    Site,
     State,
     Suspension,
 )
@@ -81,8 +83,9 @@ def home_sections(*, at: datetime | None = None) -> dict[str, Any]:
             trials.in_public_status(PublicStatus.SUSPENDED, at).order_by("-suspended_at", "-id")[:6]
         ),
         "watchlist_retention_hours": settings.OVERSIGHT_WATCHLIST_RETENTION_HOURS,
-        "counts": trials.aggregate(
-            total=Count("id"), with_results=Count("id", filter=Q(state=State.REPORT_PUBLISHED))
+        # COUNT(*) and the state: both answered from the published trials' index alone.
+        "counts": Deployment.objects.public().aggregate(
+            total=Count("*"), with_results=Count("state", filter=Q(state=State.REPORT_PUBLISHED))
         ),
     }
 
@@ -123,14 +126,13 @@ def trial_page(*, filters: TrialFilters, page: int | str | None) -> Page:
 
 def filter_choices() -> dict[str, list[tuple[str, str]]]:
     """Boroughs and use cases that have at least one published trial: two queries."""
-    # One existence check per area and per use case (through the foreign keys' indexes),
-    # not a join over every published trial.
+    # One existence check per site and per use case (through the foreign keys' indexes), each
+    # stopping at its first published trial: not a join over every published trial.
     published = Deployment.objects.public()
-    boroughs = (
-        Area.objects.filter(Exists(published.filter(site__area=OuterRef("pk"))))
-        .order_by("name")
-        .values_list("code", "name")
+    sites_used = Site.objects.filter(area=OuterRef("pk")).filter(
+        Exists(published.filter(site=OuterRef("pk")))
     )
+    boroughs = Area.objects.filter(Exists(sites_used)).order_by("name").values_list("code", "name")
     use_cases = (
         UseCase.objects.filter(Exists(published.filter(use_case=OuterRef("pk"))))
         .order_by("clause")
@@ -359,13 +361,44 @@ def engagement_by_borough(trials: list[Deployment]) -> list[EngagementTotals]:
 
 
 def report_years() -> list[int]:
-    """Years with at least one published trial, newest first: one query."""
-    dates = (
-        Deployment.objects.public()
-        .filter(starts_at__isnull=False)
-        .dates("starts_at", "year", order="DESC")
-    )
-    return [d.year for d in dates]
+    """Years (London time) with at least one published trial, newest first.
+
+    Two queries that read a few entries of the published trials' index per year, not every
+    trial: the first and last start, then whether each year between them has a trial.
+    """
+    published = Deployment.objects.public().filter(starts_at__isnull=False)
+    bounds = published.aggregate(first=Min("starts_at"), last=Max("starts_at"))
+    if bounds["first"] is None:
+        return []
+    first = timezone.localtime(bounds["first"]).year
+    last = timezone.localtime(bounds["last"]).year
+    candidates = list(range(last, first - 1, -1))
+    # One probe, compiled once with stand-in bounds that each year's replace: compiling an ORM
+    # query per year would cost more than the ten years' probes themselves.
+    adapt = connection.ops.adapt_datetimefield_value
+    low, high = _start_of_year(1901), _start_of_year(1902)
+    probe = published.filter(starts_at__gte=low, starts_at__lt=high).values("pk")[:1]
+    sql, params = probe.query.sql_with_params()
+    stand_ins = {adapt(low): 0, adapt(high): 1}
+    places = [(index, stand_ins[value]) for index, value in enumerate(params) if value in stand_ins]
+    if len(places) != 2:  # pragma: no cover - the ORM's placeholders are not what they were
+        raise RuntimeError("The years' probe could not be built.")
+    values: list[Any] = []
+    for year in candidates:
+        year_bounds = (adapt(_start_of_year(year)), adapt(_start_of_year(year + 1)))
+        year_params = list(params)
+        for index, which in places:
+            year_params[index] = year_bounds[which]
+        values += year_params
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join([f"EXISTS ({sql})"] * len(candidates)), values)
+        found = cursor.fetchone()
+    return [year for year, exists in zip(candidates, found, strict=True) if exists]
+
+
+def _start_of_year(year: int) -> datetime:
+    """The first moment of `year` in the time zone the public pages use (London)."""
+    return timezone.make_aware(datetime(year, 1, 1))
 
 
 def annual_report(year: int, at: datetime | None = None) -> AnnualReport | None:

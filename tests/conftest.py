@@ -121,6 +121,20 @@ def _audit_signing_key(settings: Any, audit_test_key_pem: str) -> None:
     settings.AUDIT_SIGNING_KEY = audit_test_key_pem
 
 
+@pytest.fixture(autouse=True)
+def _public_cache_forgets_the_last_test() -> None:
+    """Each test's database is rolled back, but Redis and each worker's memory are not: the
+    public pages' version tokens copied to Redis (public.cache.SharedVersions) would otherwise
+    name another test's record."""
+    from django.conf import settings
+
+    from public.cache import memory, shared_versions
+
+    memory.clear()
+    if settings.REDIS_URL:
+        shared_versions.forget()
+
+
 def in_ci() -> bool:
     return os.environ.get("CI", "").lower() == "true"
 

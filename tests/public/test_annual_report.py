@@ -3,6 +3,7 @@ complaints; and the marked place for the fairness figures."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -10,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from deployments import services as ds
-from public.selectors import annual_report
+from public.selectors import annual_report, report_years
 
 from .. import factories
 from .conftest import OUTCOME, approved, completed, reported
@@ -92,3 +93,20 @@ def test_an_empty_year_in_range_is_a_404_that_says_why(client: Any):
     response = client.get("/reports/2001/")
     assert response.status_code == 404
     assert client.get("/reports/2001/report.pdf").status_code == 404
+
+
+def test_the_years_with_a_report_are_those_with_a_trial_and_skip_the_years_between(
+    client: Any, actors: Any, documents: Any, settings: Any
+):
+    settings.OVERSIGHT_PUBLIC_CACHE = False  # the trials are moved behind the services' back
+    trials = [
+        approved(actors),
+        factories.backdate(approved(actors), timedelta(days=730)),
+        factories.backdate(approved(actors), timedelta(days=1461)),
+    ]
+    years = sorted({timezone.localtime(t.starts_at).year for t in trials}, reverse=True)
+    assert len(years) < years[0] - years[-1] + 1  # there are years with no trial between them
+    assert report_years() == years
+    for year in range(years[-1], years[0] + 1):
+        status = client.get(reverse("public:annual_report", args=[year])).status_code
+        assert status == (200 if year in years else 404), year

@@ -331,12 +331,14 @@ def test_an_undeclared_query_parameter_is_served_fresh_and_not_kept(client: Any,
     assert get(client, TRIALS + "?status=upcoming")[STATUS_HEADER] == "hit"
 
 
-def test_a_cached_page_costs_one_query(
-    client: Any, other: Any, django_assert_num_queries: Any
+def test_a_cached_page_costs_at_most_one_query(
+    client: Any, other: Any, django_assert_max_num_queries: Any
 ) -> None:
     warm(client, HOME, CSV, notice(other))
     for url in (HOME, CSV, notice(other)):
-        with django_assert_num_queries(1):  # the versions of its scopes
+        # The versions of its scopes: one query, or none once Redis holds their copy
+        # (tests/public/test_shared_versions.py).
+        with django_assert_max_num_queries(1):
             get(client, url)
 
 

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from deployments import services as ds
 from deployments.models import Deployment, PublicStatus
+from public.selectors import home_sections
 
 from .. import factories
 from .conftest import approved, completed, reported
@@ -144,6 +145,14 @@ def test_every_public_view_of_a_trial_gives_the_same_status(
         shown = trial.reference in _filtered(client, status.value)
         assert shown == (status == expected), f"/trials/?status={status.value}"
     assert list(Deployment.objects.public().in_public_status(expected, timezone.now())) == [trial]
+    # The home page finds its sections in SQL by the same rule.
+    sections = home_sections()
+    live = (PublicStatus.LIVE, PublicStatus.URGENT)
+    assert (trial in sections["live"]) == (expected in live)
+    assert (trial in sections["upcoming"]) == (expected == PublicStatus.UPCOMING)
+    assert (trial in sections["suspended"]) == (expected == PublicStatus.SUSPENDED)
+    with_results = int(expected == PublicStatus.RESULTS)
+    assert sections["counts"] == {"total": 1, "with_results": with_results}
 
     row = _csv_rows(client)[trial.reference]
     assert (row["status"], row["status_label"]) == (expected.value, expected.label)
@@ -193,6 +202,7 @@ def test_a_trial_not_signed_off_has_no_public_status_anywhere(
     for status in ("", *PublicStatus.values):
         assert trial.reference not in _filtered(client, status)
     assert not Deployment.objects.public().filter(pk=trial.pk).exists()
+    assert home_sections()["counts"] == {"total": 0, "with_results": 0}
     assert trial.reference not in _csv_rows(client)
     assert trial.reference not in _json_rows(client)
     assert trial.reference not in _feed(client)

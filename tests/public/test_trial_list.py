@@ -116,7 +116,8 @@ def test_the_list_is_paginated_and_keeps_the_filters(client: Any, actors: Any, d
     for _ in range(TRIALS_PER_PAGE + 1):
         approved(actors, site=site)
     html = listed(client, borough="E09000007")
-    assert "Page 1 of 2" in html
-    assert "borough=E09000007&amp;page=2" in html
+    assert 'aria-label="Page 1" aria-current="page"' in html
+    assert 'href="?borough=E09000007&amp;page=2" aria-label="Page 2"' in html
+    assert 'rel="next" href="?borough=E09000007&amp;page=2"' in html
     second = listed(client, borough="E09000007", page=2)
     assert f"Showing {TRIALS_PER_PAGE + 1} to {TRIALS_PER_PAGE + 1}" in second
