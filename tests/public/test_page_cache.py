@@ -4,8 +4,8 @@ For each change the public record lists (sign-off, suspension, lifting one, comp
 published, a question published or answered, a legal version published or withdrawn, census
 figures imported), the pages and exports it alters are computed afresh on the very next request,
 and the pages it does not alter are still answered from the cache. `X-Oversight-Cache` says how
-each response was answered. The same tests run with the local-memory cache (the embedded
-default) and with Redis and PostgreSQL (CI).
+each response was answered. Every test runs twice: with the cache the environment configures
+(Redis under CI, beside PostgreSQL) and with the embedded default's local memory.
 """
 
 from __future__ import annotations
@@ -77,6 +77,20 @@ def assert_fresh(client: Any, *urls: str) -> dict[str, str]:
 def assert_cached(client: Any, *urls: str) -> None:
     for url in urls:
         assert get(client, url)[STATUS_HEADER] == "hit", url
+
+
+@pytest.fixture(autouse=True, params=["configured", "embedded"])
+def cache_in_use(request: Any, settings: Any) -> str:
+    """The cache the environment configures (Redis under CI), then the embedded default's."""
+    if request.param == "embedded":
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                "LOCATION": f"embedded-{request.node.name}",
+            }
+        }
+    memory.clear()
+    return str(request.param)
 
 
 @pytest.fixture
@@ -394,6 +408,8 @@ def cache() -> Any:
 
 
 @pytest.mark.worker
+# The embedded default has no worker (tasks run in the request's process): Redis's cache only.
+@pytest.mark.parametrize("cache_in_use", ["configured"], indirect=True)
 def test_a_real_worker_regenerates_the_stored_open_data_after_each_change(
     celery_worker_process: Any, actors: Any
 ):
