@@ -230,6 +230,27 @@ def _max_difference(a: list[list[float]], b: list[list[float]]) -> float:
     )
 
 
+def _processor() -> str:
+    """The processor's name and the OpenBLAS kernels chosen for it: the rate depends on both."""
+    name = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                name = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        import ctypes
+
+        openblas = ctypes.CDLL("libopenblas.so.0")
+        openblas.openblas_get_corename.restype = ctypes.c_char_p
+        kernels = openblas.openblas_get_corename().decode()
+    except (OSError, AttributeError):
+        kernels = "not found"
+    return f"{name}; the system OpenBLAS's kernels: {kernels}"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--seconds", type=float, default=10.0, help="of encoding per measurement")
@@ -279,6 +300,7 @@ def main() -> int:
         f"machine: {cores} cores, {platform.machine()}, Python {platform.python_version()}, "
         f"load average {os.getloadavg()[0]:.2f} at the start"
     )
+    print(f"  processor: {_processor()}")
     print(f"  dlib-bin: {_pinned_dlib_bin()}, alone in {sites['dlib-bin'].relative_to(ROOT)}")
     print(f"  engine-fast: {wheel.name}, alone in {sites['engine-fast'].relative_to(ROOT)}")
     print()

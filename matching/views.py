@@ -8,6 +8,7 @@ public or not; one they know but may not work on here is a 403 with the reason.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, BinaryIO, cast
 
 from django.conf import settings
@@ -33,6 +34,7 @@ from .forms import AdjudicationForm, RemoveEntryForm, RunStartForm, WatchlistEnt
 from .gate import GateClosed, gate_preview
 from .models import Alert, Camera, Run, WatchlistEntry
 from .selectors import (
+    CameraState,
     alert_for,
     alerts_of,
     alerts_waiting_since,
@@ -250,11 +252,7 @@ def _render_console(
     pending = list(alerts_of(deployment, pending=True))
     cameras = console_cameras(deployment, at=now)
     context = {
-        "deployment": deployment,
-        "gate": gate_preview(deployment=deployment, at=now),
-        "cameras": cameras,
-        "cameras_approved": cameras_are_approved(deployment, cameras),
-        "silent_after": int(HEARTBEAT_STALE.total_seconds()),
+        **_console_live(deployment, cameras, at=now),
         "runs": runs_of(deployment),
         "pending": [(alert, AdjudicationForm(prefix=f"a{alert.pk}")) for alert in pending],
         # The newest alert the page knows of: the console asks for those after it.
@@ -285,15 +283,54 @@ def console_alerts(request: StaffRequest, reference: str) -> HttpResponse:
     except ValueError:
         after = 0
     since = alerts_waiting_since(deployment, after=after)
-    return render(
-        request,
-        "matching/console_alerts.html",
-        {
-            "deployment": deployment,
-            "since": since,
-            "pending": [(a, AdjudicationForm(prefix=f"a{a.pk}")) for a in since.new],
-        },
-    )
+    now = timezone.now()
+    cameras = console_cameras(deployment, at=now)
+    context: dict[str, Any] = {
+        "deployment": deployment,
+        "since": since,
+        "pending": [(a, AdjudicationForm(prefix=f"a{a.pk}")) for a in since.new],
+        "cameras": cameras,
+    }
+    if request.GET.get("state") != console_state(deployment, cameras, at=now):
+        # Something the page shows has changed (a run started or stopped, a camera went quiet,
+        # the deployment was suspended or its window ended): the gate and the cameras again.
+        # Asked only then, as the gate's answer costs more than the rest of this answer.
+        context |= _console_live(deployment, cameras, at=now)
+    return render(request, "matching/console_alerts.html", context)
+
+
+def console_state(deployment: Deployment, cameras: list[CameraState], *, at: datetime) -> str:
+    """What the console's gate panel and camera rows depend on, but the figures, as one string.
+
+    The open console sends it back with every poll; the answer carries those parts afresh only
+    when it differs. The gate is asked again before every batch, so a gate that closes for a
+    reason not named here (a pin that no longer matches, say) also stops each run at its next
+    batch, and so changes it then.
+    """
+    if deployment.starts_at is None or deployment.ends_at is None or at < deployment.starts_at:
+        window = "before"
+    else:
+        window = "during" if at < deployment.ends_at else "after"
+    rows = [
+        f"{state.camera.pk}:{state.run.pk if state.run else 0}"
+        f":{int(state.is_running)}:{int(state.is_silent)}"
+        for state in cameras
+    ]
+    return " ".join([deployment.state, window, *rows])
+
+
+def _console_live(
+    deployment: Deployment, cameras: list[CameraState], *, at: datetime
+) -> dict[str, Any]:
+    """The context of the console's gate panel and cameras (includes/console_*.html)."""
+    return {
+        "deployment": deployment,
+        "gate": gate_preview(deployment=deployment, at=at),
+        "cameras": cameras,
+        "cameras_approved": cameras_are_approved(deployment, cameras),
+        "silent_after": int(HEARTBEAT_STALE.total_seconds()),
+        "console_state": console_state(deployment, cameras, at=at),
+    }
 
 
 @login_required

@@ -3,7 +3,9 @@
 // htmx asks /console/alerts/?after=<id> every second (the poller in console.html) and puts the
 // answer in the hidden poller. This script then moves each new alert to the top of the list,
 // says how many arrived in the page's live region (WCAG 4.1.3, status messages), shows the
-// count waiting in the document's title, and beeps if the operator asked for a sound.
+// count waiting in the document's title, and beeps if the operator asked for a sound. It also
+// brings each camera's figures up to date, and the gate panel and the camera rows when they
+// change (a run started or stopped, the deployment suspended).
 // The answer also lists every alert waiting, so an alert whose id is lower than one already
 // shown (two matching workers committing out of order) is asked for again, not lost.
 (function () {
@@ -100,6 +102,64 @@
     trouble(message);
   }
 
+  // Each camera's frames and faces seen, every second: text only, so focus stays where it is.
+  function figures(part) {
+    if (!part) {
+      return;
+    }
+    var rows = part.querySelectorAll("[data-camera]");
+    for (var i = 0; i < rows.length; i++) {
+      var pk = rows[i].getAttribute("data-camera");
+      var frames = document.getElementById("camera-" + pk + "-frames");
+      var faces = document.getElementById("camera-" + pk + "-faces");
+      if (frames && faces) {
+        frames.textContent = rows[i].getAttribute("data-frames");
+        faces.textContent = rows[i].getAttribute("data-faces");
+      }
+    }
+    var time = document.getElementById("camera-figures-time");
+    if (time) {
+      time.textContent = "The figures are as of " + part.getAttribute("data-time") + ".";
+    }
+  }
+
+  // The gate panel and the cameras, sent again only when a run started, stopped or went
+  // quiet, or the deployment's state or window changed. Focus on a control that is replaced
+  // moves to the same control in the new rows if there is one, else to the section's heading.
+  function live(part) {
+    if (!part) {
+      return false;
+    }
+    var focused = document.activeElement;
+    var focusRow = null;
+    var focusLost = false;
+    var parts = part.querySelectorAll("[data-part]");
+    for (var i = 0; i < parts.length; i++) {
+      var target = document.getElementById(parts[i].getAttribute("data-part"));
+      if (!target) {
+        continue;
+      }
+      if (focused && focused !== document.body && target.contains(focused)) {
+        var row = focused.closest("tr[id]");
+        focusRow = row ? row.id : null;
+        focusLost = true;
+      }
+      target.replaceChildren.apply(target, Array.prototype.slice.call(parts[i].childNodes));
+    }
+    document.getElementById("console-state").value = part.getAttribute("data-state");
+    if (focusLost) {
+      var again = focusRow && document.querySelector("#" + focusRow + " button");
+      var heading = document.getElementById("cameras-h");
+      if (again) {
+        again.focus();
+      } else if (heading) {
+        heading.setAttribute("tabindex", "-1");
+        heading.focus();
+      }
+    }
+    return true;
+  }
+
   // No request while the tab is hidden; the next tick after it is shown again asks at once.
   poller.addEventListener("htmx:beforeRequest", function (event) {
     if (document.hidden) {
@@ -129,6 +189,8 @@
         arrived++;
       }
     }
+    figures(poller.querySelector("[data-camera-figures]"));
+    var changed = live(poller.querySelector("[data-console-live]"));
     poller.textContent = "";
     var waiting = (fragment.getAttribute("data-waiting") || "").split(" ").filter(Boolean);
     var latest = parseInt(fragment.getAttribute("data-latest"), 10) || 0;
@@ -143,13 +205,19 @@
     after.value = String(cursor);
     count.textContent = String(waiting.length);
     document.title = (waiting.length ? "(" + waiting.length + ") " : "") + title;
+    var news = [];
     if (arrived) {
       empty.hidden = true;
-      say(arrived + (arrived === 1 ? " new alert" : " new alerts") + " at " +
-          new Date().toLocaleTimeString("en-GB") + ".");
+      news.push(arrived + (arrived === 1 ? " new alert" : " new alerts"));
       if (sound && sound.checked) {
         beep();
       }
+    }
+    if (changed) {
+      news.push(arrived ? "the cameras or the gate changed" : "The cameras or the gate changed");
+    }
+    if (news.length) {
+      say(news.join(", and ") + " at " + new Date().toLocaleTimeString("en-GB") + ".");
     }
   });
 

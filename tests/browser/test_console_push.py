@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from deployments import services as ds
 from matching import services
-from matching.models import Alert, WatchlistEntry
+from matching.models import Alert, Run, WatchlistEntry
 
 from .. import factories
 from .test_accessibility import AXE_TAGS, OVERFLOWS, WIDTHS
@@ -121,4 +121,57 @@ def test_a_new_alert_appears_in_the_open_console_without_a_reload(
     alert.refresh_from_db()
     assert alert.verdict == "false"
 
+    assert story.csp_violations() == [], story.console
+
+
+def test_the_open_console_keeps_its_cameras_and_gate_up_to_date(
+    browser: Any,  # noqa: F811
+    live_server: Any,
+    actors: Any,
+    documents: Any,
+) -> None:
+    deployment = factories.make_draft(actors.planner)
+    factories.make_camera(deployment, label="Camera 2, south exit", kind="box")
+    deployment = factories.to_approved(deployment, actors)
+    deployment = factories.backdate(deployment, timedelta(days=2, hours=1))
+    ds.operator_assign(deployment=deployment, operator=actors.operator, by=actors.authoriser)
+    camera = deployment.cameras.get()
+    run = services.run_start(deployment=deployment, operator=actors.operator, camera=camera).run
+
+    story = Story(browser, live_server.url)
+    page = story.person("operator")
+    page.goto(f"{story.base}/staff/deployments/{deployment.reference}/console/")
+    page.evaluate("() => { window.notReloaded = true; }")
+    assert page.inner_text(f"#camera-{camera.pk}-frames") == "0"
+
+    # The figures follow the run, every second.
+    Run.objects.filter(pk=run.pk).update(frames=14, faces_seen=9)
+    page.wait_for_function(
+        f"() => document.getElementById('camera-{camera.pk}-frames').textContent === '14'",
+        timeout=PUSH_SECONDS * 1000,
+    )
+    assert page.inner_text(f"#camera-{camera.pk}-faces") == "9"
+
+    # Stopped elsewhere (another of the deployment's operators, say) while the operator's focus
+    # is on its Stop button: the row offers Start, and the focus moves to it.
+    page.locator(f"#camera-{camera.pk} button").focus()
+    services.run_stop(run=run, by=actors.operator, code="stopped_by_operator", reason="X")
+    page.wait_for_function(
+        f"() => document.querySelector('#camera-{camera.pk} button').textContent"
+        ".startsWith('Start')",
+        timeout=PUSH_SECONDS * 1000,
+    )
+    assert page.evaluate("() => document.activeElement.textContent").startswith("Start")
+    page.wait_for_function(
+        "() => document.getElementById('alert-announce').textContent"
+        ".startsWith('The cameras or the gate changed')",
+        timeout=1000,
+    )
+
+    # Suspended by the chair: the gate panel says so and no camera can start.
+    ds.deployment_suspend(deployment=deployment, by=actors.chair, reason="Disorder nearby.")
+    page.locator("#gate-h", has_text="The gate is closed").wait_for(timeout=PUSH_SECONDS * 1000)
+    assert page.locator(f"#camera-{camera.pk} button").count() == 0
+    assert page.evaluate("() => window.notReloaded === true")
+    assert axe_problems(page) == []
     assert story.csp_violations() == [], story.console

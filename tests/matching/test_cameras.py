@@ -22,6 +22,7 @@ from matching.gate import CAMERA_NOT_APPROVED, REASONS, GateClosed, gate_check, 
 from matching.models import Camera, Run
 from matching.selectors import cameras_fingerprint, public_cameras, stream_address_shown
 from tests import factories
+from tests.matching.helpers import as_
 
 pytestmark = pytest.mark.django_db
 
@@ -336,12 +337,6 @@ def test_a_password_in_a_stream_address_is_never_shown_again(address, shown):
 # --- the planner's pages --------------------------------------------------------------------------
 def cameras_url(deployment: Deployment) -> str:
     return reverse("staff:cameras", args=[deployment.reference])
-
-
-def as_(client: Any, user: Any) -> Any:
-    if user is not None:
-        client.force_login(user)
-    return client
 
 
 FORM = {

@@ -6,8 +6,10 @@ shown (static/js/console.js; tests/browser/test_console_push.py watches one arri
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from django.db import connection
@@ -20,26 +22,27 @@ from deployments import services as ds
 from matching import services
 from matching.models import Alert, Camera, Run, WatchlistEntry
 from tests import factories
+from tests.matching.helpers import as_, console_url
 
 pytestmark = pytest.mark.django_db
-
-
-def as_(client: Any, user: Any) -> Any:
-    if user is not None:
-        client.force_login(user)
-    return client
-
-
-def console_url(deployment: Any) -> str:
-    return reverse("staff:console", args=[deployment.reference])
 
 
 def start_url(deployment: Any) -> str:
     return reverse("staff:run_start", args=[deployment.reference])
 
 
-def alerts_url(deployment: Any, after: int | str = 0) -> str:
-    return reverse("staff:console_alerts", args=[deployment.reference]) + f"?after={after}"
+def alerts_url(deployment: Any, after: int | str = 0, state: str | None = None) -> str:
+    url = reverse("staff:console_alerts", args=[deployment.reference]) + f"?after={after}"
+    return url if state is None else url + "&" + urlencode({"state": state})
+
+
+def page_state(html: str) -> str:
+    """The state an open console sends back with each poll, as the page or a poll gave it."""
+    found = re.search(
+        r'(?:id="console-state" name="state" value|data-console-live data-state)="([^"]*)"', html
+    )
+    assert found, "no console state in the page"
+    return found.group(1)
 
 
 def camera(deployment: Any, kind: str) -> Camera:
@@ -153,7 +156,8 @@ def test_the_operator_stops_a_camera_and_the_console_says_why_it_stopped(
     html = client.get(console_url(on_cameras)).content.decode()
     assert "Camera 2, south exit stopped (run" in html
     assert "Stopped by the operator." in html
-    assert '<td class="num">12</td><td class="num">5</td>' in html
+    assert f'id="camera-{box_run.camera_id}-frames">12</td>' in html
+    assert f'id="camera-{box_run.camera_id}-faces">5</td>' in html
     assert f'name="camera" value="{box_run.camera_id}"' in html
 
 
@@ -267,20 +271,69 @@ def test_the_alerts_endpoint_does_no_gate_work_and_its_cost_does_not_grow(
     def no_gate(*args: Any, **kwargs: Any) -> None:
         raise AssertionError("asked the gate")
 
+    state = page_state(as_(client, actors.operator).get(console_url(on_cameras)).content.decode())
     monkeypatch.setattr(matching.gate, "_decide", no_gate)
-    as_(client, actors.operator)
     latest = raise_alert(box_run)
-    client.get(alerts_url(on_cameras))  # the first request after signing in saves the session
     with CaptureQueriesContext(connection) as nothing_new:
-        client.get(alerts_url(on_cameras, latest.pk))
+        client.get(alerts_url(on_cameras, latest.pk, state))
     with CaptureQueriesContext(connection) as one_new:
-        client.get(alerts_url(on_cameras, 0))
+        client.get(alerts_url(on_cameras, 0, state))
     for _ in range(5):
         raise_alert(box_run)
     with CaptureQueriesContext(connection) as six_new:
-        response = client.get(alerts_url(on_cameras, 0))
+        response = client.get(alerts_url(on_cameras, 0, state))
     assert response.content.decode().count("data-alert=") == 6
+    assert "data-console-live" not in response.content.decode()
     assert len(six_new) == len(one_new) == len(nothing_new) + 1
+
+
+# --- the cameras and the gate kept up to date in the open console -------------------------------
+def test_each_poll_brings_every_cameras_figures(client, actors, on_cameras, box_run):
+    html = as_(client, actors.operator).get(console_url(on_cameras)).content.decode()
+    Run.objects.filter(pk=box_run.pk).update(frames=12, faces_seen=5)
+    poll = client.get(alerts_url(on_cameras, 0, page_state(html))).content.decode()
+    assert f'data-camera="{box_run.camera_id}" data-frames="12" data-faces="5"' in poll
+    # A camera never started has no figures to give.
+    assert f'data-camera="{camera(on_cameras, "stream").pk}"' not in poll
+
+
+def test_a_camera_stopped_elsewhere_is_sent_again_to_the_open_console(
+    client, actors, on_cameras, box_run
+):
+    html = as_(client, actors.operator).get(console_url(on_cameras)).content.decode()
+    state = page_state(html)
+    assert "data-console-live" not in client.get(alerts_url(on_cameras, 0, state)).content.decode()
+
+    services.run_stop(run=box_run, by=actors.operator, code="stopped_by_operator", reason="X")
+    poll = client.get(alerts_url(on_cameras, 0, state)).content.decode()
+    assert "data-console-live" in poll and page_state(poll) != state
+    # The row now offers a start where it offered a stop, and the gate is still open.
+    assert f'name="camera" value="{box_run.camera_id}"' in poll
+    assert reverse("staff:run_stop", args=[box_run.pk]) not in poll
+    assert "The gate is open" in poll
+    # Sent once: the console sends the new state back and gets only alerts and figures.
+    again = client.get(alerts_url(on_cameras, 0, page_state(poll))).content.decode()
+    assert "data-console-live" not in again
+
+
+def test_a_suspension_closes_the_gate_in_the_open_console(client, actors, on_cameras, box_run):
+    state = page_state(as_(client, actors.operator).get(console_url(on_cameras)).content.decode())
+    ds.deployment_suspend(deployment=on_cameras, by=actors.chair, reason="Disorder nearby.")
+    poll = client.get(alerts_url(on_cameras, 0, state)).content.decode()
+    assert "The gate is closed" in poll and "The gate is open" not in poll
+    assert "No camera can start while the gate is closed." in poll
+    assert 'name="camera"' not in poll  # no start button while it is closed
+
+
+def test_a_camera_gone_quiet_is_sent_again_as_not_sending(client, actors, on_cameras):
+    stream = camera(on_cameras, "stream")
+    run = services.run_start(deployment=on_cameras, operator=actors.operator, camera=stream).run
+    Run.objects.filter(pk=run.pk).update(ingest_seen_at=timezone.now())
+    html = as_(client, actors.operator).get(console_url(on_cameras)).content.decode()
+    assert "Not sending" not in html
+    Run.objects.filter(pk=run.pk).update(ingest_seen_at=timezone.now() - timedelta(seconds=40))
+    poll = client.get(alerts_url(on_cameras, 0, page_state(html))).content.decode()
+    assert "Not sending" in poll
 
 
 def test_an_alert_adjudicated_from_the_pushed_card_returns_to_the_console(

@@ -13,6 +13,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -145,15 +146,13 @@ def test_a_suspension_mid_stream_stops_matching_within_one_batch(
     wait_for(lambda: _stopped(run), timeout=30, what="the gate to stop the run")
     assert run.stop_code == "suspended"
     time.sleep(3)
-    from datetime import UTC, datetime
-
     after = Batch.objects.filter(run=run, done_at__gt=datetime.fromtimestamp(suspended, UTC))
     assert after.count() <= 1
     # The ingest worker has stopped reading: no heartbeat or batch since the run stopped.
     run.refresh_from_db()
     assert run.stopped_at is not None
-    assert run.ingest_seen_at is not None and run.ingest_seen_at <= run.stopped_at + (
-        __import__("datetime").timedelta(seconds=2)
+    assert run.ingest_seen_at is not None and run.ingest_seen_at <= run.stopped_at + timedelta(
+        seconds=2
     )
 
 

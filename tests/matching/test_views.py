@@ -15,6 +15,7 @@ from matching import engine, services
 from matching.models import Alert, Run, WatchlistEntry
 from matching.samples import compose_two_faces
 from tests import factories
+from tests.matching.helpers import as_, console_url
 
 pytestmark = pytest.mark.django_db
 
@@ -32,16 +33,6 @@ def alert(live: Any, actors: Any, sample_faces: Path) -> Alert:
 @pytest.fixture
 def other_operator() -> Any:
     return factories.make_user("operator_elsewhere", Role.OPERATOR)
-
-
-def as_(client: Any, user: Any) -> Any:
-    if user is not None:
-        client.force_login(user)
-    return client
-
-
-def console_url(deployment: Any) -> str:
-    return reverse("staff:console", args=[deployment.reference])
 
 
 # --- the operator console ------------------------------------------------------------------------
