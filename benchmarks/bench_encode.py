@@ -26,6 +26,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -69,12 +70,23 @@ def _fast_wheel() -> Path | None:
 
 
 def _install_alone(requirement: str, target: Path) -> Path:
-    """Install one dlib build with nothing else into ``target`` (once) and return it."""
-    if not list(target.glob("_dlib_pybind11*.so")):
+    """Install one dlib build with nothing else into ``target`` and return it.
+
+    Installed again whenever the requirement changes (a rebuilt wheel has a new time), so the
+    folder never holds an earlier build than the one named.
+    """
+    source = requirement
+    if Path(requirement).is_file():
+        source = f"{Path(requirement).resolve()} {Path(requirement).stat().st_mtime_ns}"
+    stamp = target / ".installed-from"
+    current = stamp.read_text() if stamp.exists() else ""
+    if current != source or not list(target.glob("_dlib_pybind11*.so")):
+        shutil.rmtree(target, ignore_errors=True)
         command = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps"]
-        command += ["--target", str(target), "--upgrade", requirement]
+        command += ["--target", str(target), requirement]
         # A fixed argument list, no shell.
         subprocess.run(command, check=True)
+        stamp.write_text(source)
     return target
 
 
@@ -302,7 +314,12 @@ def main() -> int:
     )
     print(f"  processor: {_processor()}")
     print(f"  dlib-bin: {_pinned_dlib_bin()}, alone in {sites['dlib-bin'].relative_to(ROOT)}")
-    print(f"  engine-fast: {wheel.name}, alone in {sites['engine-fast'].relative_to(ROOT)}")
+    recorded = wheel.parent / "march"
+    march = recorded.read_text().strip() if recorded.exists() else ""
+    print(
+        f"  engine-fast: {wheel.name} (compiled for {march or 'dlib default, AVX'}), alone in "
+        f"{sites['engine-fast'].relative_to(ROOT)}"
+    )
     print()
 
     results: dict[tuple[str, int], list[Measurement]] = {}
