@@ -20,8 +20,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from deployments import services as ds
+from deployments.models import Deployment
 from matching import services
-from matching.models import Alert, Run, WatchlistEntry
+from matching.models import Alert, Camera, Run, WatchlistEntry
 
 from .. import factories
 from .test_accessibility import AXE_TAGS, OVERFLOWS, WIDTHS
@@ -50,12 +51,8 @@ def axe_problems(page: Any) -> list[str]:
     return problems
 
 
-def test_a_new_alert_appears_in_the_open_console_without_a_reload(
-    browser: Any,  # noqa: F811
-    live_server: Any,
-    actors: Any,
-    documents: Any,
-) -> None:
+def running_box_camera(actors: Any) -> tuple[Deployment, Camera, Run]:
+    """A live deployment assigned to the operator, its one camera (an ingest box) running."""
     deployment = factories.make_draft(actors.planner)
     factories.make_camera(deployment, label="Camera 2, south exit", kind="box")
     deployment = factories.to_approved(deployment, actors)
@@ -63,6 +60,16 @@ def test_a_new_alert_appears_in_the_open_console_without_a_reload(
     ds.operator_assign(deployment=deployment, operator=actors.operator, by=actors.authoriser)
     camera = deployment.cameras.get()
     run = services.run_start(deployment=deployment, operator=actors.operator, camera=camera).run
+    return deployment, camera, run
+
+
+def test_a_new_alert_appears_in_the_open_console_without_a_reload(
+    browser: Any,  # noqa: F811
+    live_server: Any,
+    actors: Any,
+    documents: Any,
+) -> None:
+    deployment, _camera, run = running_box_camera(actors)
     entry = WatchlistEntry.objects.filter(watchlist__deployment=deployment).first()
     assert entry is not None
 
@@ -130,13 +137,7 @@ def test_the_open_console_keeps_its_cameras_and_gate_up_to_date(
     actors: Any,
     documents: Any,
 ) -> None:
-    deployment = factories.make_draft(actors.planner)
-    factories.make_camera(deployment, label="Camera 2, south exit", kind="box")
-    deployment = factories.to_approved(deployment, actors)
-    deployment = factories.backdate(deployment, timedelta(days=2, hours=1))
-    ds.operator_assign(deployment=deployment, operator=actors.operator, by=actors.authoriser)
-    camera = deployment.cameras.get()
-    run = services.run_start(deployment=deployment, operator=actors.operator, camera=camera).run
+    deployment, camera, run = running_box_camera(actors)
 
     story = Story(browser, live_server.url)
     page = story.person("operator")
