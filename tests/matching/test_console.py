@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from core.roles import Role
 from deployments import services as ds
+from deployments.models import Deployment
 from matching import services
 from matching.models import Alert, Camera, Run, WatchlistEntry
 from tests import factories
@@ -323,6 +324,17 @@ def test_a_suspension_closes_the_gate_in_the_open_console(client, actors, on_cam
     assert "The gate is closed" in poll and "The gate is open" not in poll
     assert "No camera can start while the gate is closed." in poll
     assert 'name="camera"' not in poll  # no start button while it is closed
+
+
+def test_the_end_of_the_window_closes_the_gate_in_the_open_console(client, actors, on_cameras):
+    # No run is going, so no batch stops one: only the window itself changes.
+    state = page_state(as_(client, actors.operator).get(console_url(on_cameras)).content.decode())
+    Deployment.objects.filter(pk=on_cameras.pk).update(
+        ends_at=timezone.now() - timedelta(minutes=1)
+    )
+    poll = client.get(alerts_url(on_cameras, 0, state)).content.decode()
+    assert "data-console-live" in poll and page_state(poll) != state
+    assert "The gate is closed" in poll and 'name="camera"' not in poll
 
 
 def test_a_camera_gone_quiet_is_sent_again_as_not_sending(client, actors, on_cameras):
